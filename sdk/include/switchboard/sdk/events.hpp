@@ -1,0 +1,46 @@
+// switchboard/sdk/events.hpp — names of the normalized events and commands (SDK event model v1).
+//
+// Every event and command is a JSON object with at least:
+//   "type"      one of the names below
+//   "tenant"    tenant id (the host fills it in when the plugin leaves it out)
+//   "channel"   plugin name of the channel it concerns ("messenger", "instagram", ...)
+// and, per type, the fields documented next to each name. Timestamps are UTC milliseconds since
+// the Unix epoch ("..._ms"). "raw" holds the provider fragment the event was normalized from.
+#pragma once
+
+#include <string_view>
+
+namespace switchboard::sdk::events {
+
+/// A customer's message reached us. Fields: "provider_message_id" (mid/wamid, the dedupe key),
+/// "account_id" (page or business account id), "contact": {"provider_id": PSID/IGSID,
+/// "name"?}, "timestamp_ms", "text"?, "attachments"?: [{"type","url"?,"payload"?}],
+/// "quick_reply_payload"?, "postback"?: {"title","payload"}, "referral"?: {...}, "raw".
+/// A postback or referral without a message carries a synthetic provider_message_id built
+/// by the channel from the provider's own ids and timestamp, so replays still deduplicate.
+inline constexpr std::string_view message_received = "message.received";
+
+/// Our own page/account sent a message (Meta "is_echo"). Recorded as outbound, never answered.
+/// Fields as message_received; "contact" is the recipient.
+inline constexpr std::string_view message_echoed = "message.echoed";
+
+/// Delivery state of outbound messages changed. Fields: "status": "sent"|"delivered"|"read"|"failed",
+/// "provider_message_ids"?: [mid...], "watermark_ms"?: every outbound message to "contact" sent at or
+/// before this time has reached "status", "contact": {"provider_id"}, "timestamp_ms".
+inline constexpr std::string_view message_status = "message.status";
+
+/// A conversation was handed to a human; the bot stays silent in it from then on.
+/// Fields: "conversation_id", "reason".
+inline constexpr std::string_view conversation_escalated = "conversation.escalated";
+
+/// An authenticated payload the channel did not understand. Stored and acknowledged, never routed.
+/// Fields: "reason", "raw".
+inline constexpr std::string_view webhook_unhandled = "webhook.unhandled";
+
+/// Command: send a message to a contact. Fields: "channel", "recipient": {"provider_id"},
+/// "text", "conversation_id", "in_reply_to" (provider_message_id of the inbound message, if any),
+/// "last_inbound_ms" (when the customer last wrote; the host fills it for the 24-hour window),
+/// "idempotency_key" (host-filled: the job id). Result: {"provider_message_id": "..."}.
+inline constexpr std::string_view message_send = "message.send";
+
+}  // namespace switchboard::sdk::events
