@@ -1,0 +1,131 @@
+// switchboard/core/config.hpp — the YAML configuration: model, loading and validation.
+//
+// Loading reports every problem it finds, not just the first, each located as FILE:LINE:COL
+// (1-based) so `switchboard check-config` can print them the way compilers do.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace switchboard::core {
+
+/// A location in a config file; line and column are 1-based (0 = unknown).
+struct source_mark {
+    int line = 0;
+    int column = 0;
+};
+
+/// One problem found in a config file.
+struct diagnostic {
+    std::string file;
+    source_mark mark;
+    std::string message; ///< says what to change; never contains a secret value
+
+    /// "FILE:LINE:COL: message" (or "FILE: message" when the location is unknown).
+    std::string to_string() const;
+};
+
+/// Thrown by load_config() and by validation; carries every diagnostic found.
+class config_error : public std::runtime_error {
+public:
+    explicit config_error(std::vector<diagnostic> diagnostics);
+    const std::vector<diagnostic>& diagnostics() const noexcept { return diagnostics_; }
+
+private:
+    std::vector<diagnostic> diagnostics_;
+};
+
+/// One setting of a plugin under tenants.<t>.plugins.<p>, after ${VAR} expansion and *_file reads.
+struct setting_entry {
+    std::string name;
+    std::string value;       ///< scalar text as written (after expansion)
+    source_mark key_mark;    ///< where the key is
+    source_mark value_mark;  ///< where the value is
+    bool from_file = false;  ///< read from `<name>_file`
+};
+
+/// A tenant's configuration of one plugin.
+struct plugin_use {
+    std::string plugin;
+    source_mark mark;
+    std::vector<setting_entry> settings;
+};
+
+/// routes: - on: <event type> run: [<plugin>.<stage>, ...]
+struct route_config {
+    std::string on;
+    std::vector<std::string> run;
+    source_mark mark;
+    std::vector<source_mark> run_marks;
+};
+
+struct tenant_config {
+    std::string id;
+    source_mark mark;
+    std::vector<plugin_use> plugins;
+    std::vector<route_config> routes;
+
+    const plugin_use* find_plugin(const std::string& name) const;
+};
+
+struct server_config {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8080;
+    uint64_t max_body_bytes = 1024 * 1024; ///< request bodies above this are refused with 413
+    int64_t header_timeout_ms = 10'000;    ///< time allowed to receive a whole request
+    int64_t idle_timeout_ms = 60'000;      ///< keep-alive connections idle longer are closed
+    int threads = 2;                       ///< I/O threads
+    int64_t shutdown_grace_ms = 10'000;    ///< in-flight requests get this long at SIGTERM
+};
+
+struct storage_config {
+    std::string url = "sqlite:var/switchboard.db"; ///< "sqlite:PATH" or "postgresql://..."
+    source_mark mark;
+};
+
+struct delivery_config {
+    int workers = 4;                  ///< job worker threads
+    int max_attempts = 8;             ///< attempts before a job becomes a dead letter
+    int64_t backoff_initial_ms = 1'000;
+    int64_t backoff_max_ms = 300'000;
+    int64_t http_timeout_ms = 10'000; ///< default outbound HTTP timeout for plugins
+    int64_t lease_ms = 60'000;        ///< a running job whose lease expired (its instance died) runs again
+};
+
+/// The whole configuration.
+struct config {
+    std::string file;
+    server_config server;
+    storage_config storage;
+    std::vector<std::string> plugin_paths;
+    source_mark plugin_paths_mark;
+    delivery_config delivery;
+    std::vector<tenant_config> tenants;
+
+    const tenant_config* find_tenant(const std::string& id) const;
+};
+
+/// Reads and validates the structure of a config file: known keys only (with did-you-mean),
+/// types, `${VAR}` / `${VAR:-default}` expansion from the environment and `<secret>_file` reads.
+/// Plugin settings are checked later against each plugin's declared schema (validate_settings in
+/// plugin_host.hpp), since that needs the plugins loaded.
+/// @throws config_error with every problem found (unreadable file, YAML syntax, unknown key...).
+config load_config(const std::string& path);
+
+/// Expands `${VAR}` and `${VAR:-default}` in `text` from the environment; `$$` is a literal `$`.
+/// @returns the expanded text, or nullopt with `error` set (naming the variable) when a variable
+/// without default is unset or the syntax is broken.
+std::optional<std::string> expand_env(const std::string& text, std::string& error);
+
+/// Parses a duration: a number of milliseconds, or a number followed by ms, s, m or h.
+/// @returns milliseconds, or nullopt when malformed or negative.
+std::optional<int64_t> parse_duration_ms(const std::string& text);
+
+/// The candidate closest to `word` by edit distance when it is close enough to be a likely typo.
+std::optional<std::string> did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace switchboard::core

@@ -1,0 +1,46 @@
+// switchboard/core/runtime.hpp — the running service: plugins and tenant instances, HTTP ingress,
+// durable store, dispatcher and delivery workers, metrics.
+#pragma once
+
+#include <switchboard/core/config.hpp>
+#include <switchboard/core/metrics.hpp>
+#include <switchboard/core/plugin_host.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace switchboard::core {
+
+/// Clock in UTC milliseconds since the Unix epoch; injectable for tests.
+using clock_fn = std::function<int64_t()>;
+/// The system clock.
+int64_t system_now_ms();
+
+/// A fully validated configuration with its plugins loaded and every tenant instance created.
+/// Construction performs everything `check-config` checks; it touches no database or socket.
+class runtime {
+public:
+    /// @throws config_error listing every problem (config, plugins, settings, instance creation).
+    explicit runtime(config cfg, clock_fn clock = system_now_ms);
+    ~runtime();
+
+    const config& cfg() const;
+    const plugin_catalog& catalog() const;
+    metrics& stats();
+
+    /// Opens the store, starts the HTTP server and the workers. @throws std::runtime_error.
+    void start();
+    /// The HTTP port actually bound (after start()).
+    uint16_t port() const;
+    /// Graceful stop: stop accepting, let in-flight requests commit and answer (server.shutdown_grace),
+    /// let workers finish their current job, commit what is queued. Unfinished jobs stay for the next start.
+    void stop();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace switchboard::core

@@ -1,0 +1,153 @@
+// switchboard — the command-line entry point: run, check-config, plugins list, --version.
+#include <switchboard/core/config.hpp>
+#include <switchboard/core/plugin_host.hpp>
+#include <switchboard/core/runtime.hpp>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <pthread.h>
+#include <string>
+#include <vector>
+
+#ifdef SWITCHBOARD_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+namespace core = switchboard::core;
+
+namespace {
+
+const char* usage =
+    "usage: switchboard run --config FILE          serve in the foreground (stop with SIGTERM/SIGINT)\n"
+    "       switchboard check-config --config FILE validate configuration, plugins and settings\n"
+    "       switchboard plugins list --config FILE list the plugins found on the plugin paths\n"
+    "       switchboard --version\n";
+
+void setup_logging() {
+    auto logger = spdlog::stderr_logger_mt("switchboard");
+    logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+    spdlog::set_default_logger(logger);
+    const char* level = std::getenv("SWITCHBOARD_LOG_LEVEL");
+    spdlog::set_level(level ? spdlog::level::from_str(level) : spdlog::level::info);
+    spdlog::flush_on(spdlog::level::trace);
+}
+
+void print_diagnostics(const core::config_error& e) {
+    for (auto& d : e.diagnostics()) std::cerr << d.to_string() << '\n';
+}
+
+int check_config(const std::string& file) {
+    try {
+        core::runtime rt(core::load_config(file));
+        std::cout << file << ": ok\n";
+        return 0;
+    } catch (const core::config_error& e) {
+        print_diagnostics(e);
+        return 1;
+    }
+}
+
+int plugins_list(const std::string& file) {
+    std::vector<std::string> paths;
+    try {
+        paths = core::load_config(file).plugin_paths;
+    } catch (const core::config_error& e) {
+        print_diagnostics(e);
+        return 1;
+    }
+    auto catalog = core::scan_plugins(paths);
+    for (auto& p : catalog.plugins) {
+        auto& d = p->descriptor();
+        std::cout << p->name() << ' ' << d.version << " abi=" << d.abi_major << '.' << d.abi_minor
+                  << " capabilities=" << p->capability_names() << ' ' << p->file() << '\n';
+    }
+    for (auto& r : catalog.refused) std::cerr << r.file << ": refused: " << r.reason << '\n';
+    if (catalog.plugins.empty() && catalog.refused.empty()) {
+        std::cerr << "no plugins found in:";
+        for (auto& p : paths) std::cerr << ' ' << p;
+        std::cerr << '\n';
+    }
+    return catalog.refused.empty() ? 0 : 1;
+}
+
+int run(const std::string& file) {
+    // Block the stop signals in every thread; the main thread waits for them with sigwait.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    std::unique_ptr<core::runtime> rt;
+    try {
+        rt = std::make_unique<core::runtime>(core::load_config(file));
+        rt->start();
+    } catch (const core::config_error& e) {
+        print_diagnostics(e);
+        return 1;
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot start: {}", e.what());
+        return 1;
+    }
+#ifdef SWITCHBOARD_HAVE_SYSTEMD
+    sd_notify(0, "READY=1");
+#endif
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("received {}, stopping: finishing in-flight requests and jobs", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+#ifdef SWITCHBOARD_HAVE_SYSTEMD
+    sd_notify(0, "STOPPING=1");
+#endif
+    rt->stop();
+    spdlog::info("stopped");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::cout << usage;
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version" || args[0] == "version") {
+        std::cout << "switchboard " << SWITCHBOARD_VERSION << " (plugin ABI " << SB_ABI_MAJOR << '.' << SB_ABI_MINOR
+                  << ")\n";
+        return 0;
+    }
+    setup_logging();
+    std::string command = args[0];
+    size_t next = 1;
+    if (command == "plugins") {
+        if (args.size() < 2 || args[1] != "list") {
+            std::cerr << "switchboard plugins: unknown subcommand\n" << usage;
+            return 2;
+        }
+        command = "plugins list";
+        next = 2;
+    }
+    std::string config_file;
+    for (size_t i = next; i < args.size(); ++i) {
+        if (args[i] == "--config" && i + 1 < args.size()) config_file = args[++i];
+        else if (args[i].rfind("--config=", 0) == 0) config_file = args[i].substr(9);
+        else {
+            std::cerr << "switchboard " << command << ": unexpected argument '" << args[i] << "'\n" << usage;
+            return 2;
+        }
+    }
+    if (config_file.empty()) {
+        std::cerr << "switchboard " << command << ": --config FILE is required\n" << usage;
+        return 2;
+    }
+    if (command == "run") return run(config_file);
+    if (command == "check-config") return check_config(config_file);
+    if (command == "plugins list") return plugins_list(config_file);
+    std::cerr << "switchboard: unknown command '" << command << "'\n" << usage;
+    return 2;
+}

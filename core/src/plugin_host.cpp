@@ -1,0 +1,541 @@
+#include <switchboard/core/plugin_host.hpp>
+
+#include <boost/dll/shared_library.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace switchboard::core {
+
+namespace fs = std::filesystem;
+
+struct loaded_plugin::library {
+    boost::dll::shared_library lib;
+};
+
+loaded_plugin::~loaded_plugin() {
+    // Never unload plugin code: instances, static destructors or pending callbacks may still
+    // point into it. The library handle is deliberately leaked.
+    if (library_) (void)new boost::dll::shared_library(std::move(library_->lib));
+}
+
+std::string loaded_plugin::capability_names() const {
+    static const std::pair<uint32_t, const char*> names[] = {
+        {SB_CAP_CHANNEL, "channel"}, {SB_CAP_PAYMENT, "payment"}, {SB_CAP_AI, "ai"},
+        {SB_CAP_CRM, "crm"},         {SB_CAP_NOTIFY, "notify"},   {SB_CAP_STAGE, "stage"}};
+    std::string out;
+    for (auto& [bit, n] : names)
+        if (descriptor_->capabilities & bit) out += (out.empty() ? "" : ",") + std::string(n);
+    return out.empty() ? "none" : out;
+}
+
+const sb_setting_spec* loaded_plugin::setting(const std::string& name) const {
+    for (size_t i = 0; i < descriptor_->settings_count; ++i)
+        if (descriptor_->settings[i].name && name == descriptor_->settings[i].name) return &descriptor_->settings[i];
+    return nullptr;
+}
+
+bool loaded_plugin::has_stage(const std::string& stage) const {
+    for (size_t i = 0; i < descriptor_->stages_count; ++i)
+        if (descriptor_->stages[i] && stage == descriptor_->stages[i]) return true;
+    return false;
+}
+
+namespace {
+std::string abi_string(unsigned major, unsigned minor) { return std::to_string(major) + "." + std::to_string(minor); }
+const std::string host_abi = abi_string(SB_ABI_MAJOR, SB_ABI_MINOR);
+
+bool valid_plugin_name(const char* n) {
+    if (!n || !*n) return false;
+    for (const char* p = n; *p; ++p)
+        if (!(std::islower(static_cast<unsigned char>(*p)) || std::isdigit(static_cast<unsigned char>(*p)) || *p == '-' ||
+              *p == '_'))
+            return false;
+    return true;
+}
+}  // namespace
+
+std::shared_ptr<loaded_plugin> load_plugin(const std::string& file) {
+    auto lib = std::make_unique<loaded_plugin::library>();
+    try {
+        lib->lib.load(file, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
+    } catch (const std::exception& e) {
+        throw plugin_load_error("not a loadable shared object: " + std::string(e.what()));
+    }
+    if (!lib->lib.has(SB_PLUGIN_EXPORT_NAME))
+        throw plugin_load_error("not a Switchboard plugin: it does not export '" SB_PLUGIN_EXPORT_NAME
+                                "' (declare it with SWITCHBOARD_PLUGIN from <switchboard/sdk/plugin.hpp>)");
+    auto& entry = lib->lib.get_alias<const sb_plugin_descriptor*()>(SB_PLUGIN_EXPORT_NAME);
+    const sb_plugin_descriptor* d = entry();
+    if (!d) throw plugin_load_error("the plugin's entry point returned no descriptor");
+    // Read only the leading version fields until the version is known to be compatible.
+    if (d->struct_size < offsetof(sb_plugin_descriptor, name))
+        throw plugin_load_error("corrupt descriptor (struct_size " + std::to_string(d->struct_size) + ")");
+    const std::string plugin_abi = abi_string(d->abi_major, d->abi_minor);
+    if (d->abi_major != SB_ABI_MAJOR)
+        throw plugin_load_error("built against SDK ABI " + plugin_abi + " but this host implements ABI " + host_abi +
+                                ": rebuild it against SDK " + host_abi);
+    if (d->abi_minor > SB_ABI_MINOR)
+        throw plugin_load_error("built against SDK ABI " + plugin_abi + ", newer than this host's ABI " + host_abi +
+                                ": upgrade switchboard, or rebuild it against SDK " + host_abi);
+    if (d->struct_size < offsetof(sb_plugin_descriptor, run_stage) + sizeof(d->run_stage))
+        throw plugin_load_error("descriptor is smaller than ABI " + plugin_abi + " defines: rebuild it against SDK " +
+                                host_abi);
+    if (!valid_plugin_name(d->name))
+        throw plugin_load_error("invalid plugin name: use lowercase letters, digits, '-' and '_'");
+    if (!d->create || !d->destroy) throw plugin_load_error("descriptor lacks create/destroy");
+
+    std::shared_ptr<loaded_plugin> p(new loaded_plugin());
+    p->file_ = file;
+    p->name_ = d->name;
+    p->descriptor_ = d;
+    p->library_ = std::move(lib);
+    return p;
+}
+
+std::shared_ptr<loaded_plugin> plugin_catalog::find(const std::string& name) const {
+    for (auto& p : plugins)
+        if (p->name() == name) return p;
+    return nullptr;
+}
+
+plugin_catalog scan_plugins(const std::vector<std::string>& paths) {
+    plugin_catalog out;
+    auto try_load = [&](const fs::path& f) {
+        try {
+            auto p = load_plugin(f.string());
+            if (out.find(p->name())) {
+                spdlog::debug("plugin '{}' in {} ignored: already loaded from {}", p->name(), f.string(),
+                              out.find(p->name())->file());
+                return;
+            }
+            out.plugins.push_back(std::move(p));
+        } catch (const plugin_load_error& e) {
+            out.refused.push_back({f.string(), e.what()});
+        }
+    };
+    for (auto& path : paths) {
+        std::error_code ec;
+        if (fs::is_regular_file(path, ec)) {
+            try_load(path);
+            continue;
+        }
+        if (!fs::is_directory(path, ec)) continue;
+        std::vector<fs::path> files;
+        for (auto& e : fs::directory_iterator(path, ec)) {
+            auto fname = e.path().filename().string();
+            if (fname.rfind("switchboard-", 0) == 0 && e.path().extension() == ".so") files.push_back(e.path());
+        }
+        std::sort(files.begin(), files.end());
+        for (auto& f : files) try_load(f);
+    }
+    return out;
+}
+
+namespace {
+bool valid_typed(uint32_t type, const std::string& v) {
+    switch (type) {
+    case SB_SETTING_INT: {
+        if (v.empty()) return false;
+        size_t i = (v[0] == '-') ? 1 : 0;
+        return i < v.size() && std::all_of(v.begin() + i, v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    }
+    case SB_SETTING_BOOL: return v == "true" || v == "false";
+    case SB_SETTING_DURATION: return parse_duration_ms(v).has_value();
+    default: return true;
+    }
+}
+const char* type_hint(uint32_t type) {
+    switch (type) {
+    case SB_SETTING_INT: return "a whole number";
+    case SB_SETTING_BOOL: return "true or false";
+    case SB_SETTING_DURATION: return "a duration such as 500ms, 10s, 5m or 24h";
+    default: return "text";
+    }
+}
+}  // namespace
+
+std::vector<diagnostic> validate_tenants(const config& cfg, const plugin_catalog& catalog) {
+    std::vector<diagnostic> out;
+    std::vector<std::string> plugin_names;
+    for (auto& p : catalog.plugins) plugin_names.push_back(p->name());
+    auto err = [&](source_mark m, std::string msg) { out.push_back({cfg.file, m, std::move(msg)}); };
+
+    for (auto& t : cfg.tenants) {
+        for (auto& use : t.plugins) {
+            auto plugin = catalog.find(use.plugin);
+            if (!plugin) {
+                std::string msg = "tenant '" + t.id + "' uses plugin '" + use.plugin + "', which was not found";
+                for (auto& r : catalog.refused)
+                    if (fs::path(r.file).filename().string() == "switchboard-" + use.plugin + ".so")
+                        msg += " (" + r.file + " was refused: " + r.reason + ")";
+                if (auto s = did_you_mean(use.plugin, plugin_names)) msg += "; did you mean '" + *s + "'?";
+                else msg += " in the plugin paths (plugins.paths)";
+                err(use.mark, msg);
+                continue;
+            }
+            std::vector<std::string> declared;
+            for (size_t i = 0; i < plugin->descriptor().settings_count; ++i)
+                declared.push_back(plugin->descriptor().settings[i].name);
+            for (auto& s : use.settings) {
+                auto spec = plugin->setting(s.name);
+                if (!spec) {
+                    std::string msg = "plugin '" + use.plugin + "' has no setting '" + s.name + "'";
+                    if (auto m = did_you_mean(s.name, declared)) msg += "; did you mean '" + *m + "'?";
+                    err(s.key_mark, msg);
+                    continue;
+                }
+                if (s.value.empty() && !(spec->flags & SB_SETTING_REQUIRED)) continue;
+                if (!valid_typed(spec->type, s.value)) {
+                    std::string shown = (spec->flags & SB_SETTING_SECRET) ? "(secret value hidden)" : "'" + s.value + "'";
+                    err(s.value_mark, "setting '" + s.name + "' of plugin '" + use.plugin + "' must be " +
+                                          type_hint(spec->type) + ", got " + shown);
+                }
+            }
+            for (size_t i = 0; i < plugin->descriptor().settings_count; ++i) {
+                auto& spec = plugin->descriptor().settings[i];
+                if (!(spec.flags & SB_SETTING_REQUIRED)) continue;
+                auto it = std::find_if(use.settings.begin(), use.settings.end(),
+                                       [&](const setting_entry& e) { return e.name == spec.name; });
+                if (it == use.settings.end() || it->value.empty())
+                    err(use.mark, "plugin '" + use.plugin + "' of tenant '" + t.id + "' requires setting '" +
+                                      spec.name + "' (" + (spec.description ? spec.description : "") + ")");
+            }
+        }
+        for (auto& r : t.routes) {
+            for (size_t i = 0; i < r.run.size(); ++i) {
+                const auto& stage = r.run[i];
+                auto m = i < r.run_marks.size() ? r.run_marks[i] : r.mark;
+                auto dot = stage.find('.');
+                if (dot == std::string::npos) {
+                    err(m, "stage '" + stage + "' must be written plugin.stage, e.g. templates.reply");
+                    continue;
+                }
+                std::string pname = stage.substr(0, dot), sname = stage.substr(dot + 1);
+                if (!t.find_plugin(pname)) {
+                    err(m, "stage '" + stage + "' needs plugin '" + pname + "' enabled for tenant '" + t.id +
+                               "' under its 'plugins'");
+                    continue;
+                }
+                auto plugin = catalog.find(pname);
+                if (plugin && !plugin->has_stage(sname)) {
+                    std::vector<std::string> stages;
+                    for (size_t k = 0; k < plugin->descriptor().stages_count; ++k)
+                        stages.push_back(plugin->descriptor().stages[k]);
+                    std::string msg = "plugin '" + pname + "' has no stage '" + sname + "'";
+                    if (auto s = did_you_mean(sname, stages)) msg += "; did you mean '" + pname + "." + *s + "'?";
+                    err(m, msg);
+                }
+            }
+        }
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, std::string>> effective_settings(const loaded_plugin& plugin, const plugin_use& use) {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto& d = plugin.descriptor();
+    for (size_t i = 0; i < d.settings_count; ++i) {
+        auto& spec = d.settings[i];
+        auto it = std::find_if(use.settings.begin(), use.settings.end(),
+                               [&](const setting_entry& e) { return e.name == spec.name; });
+        std::optional<std::string> value;
+        if (it != use.settings.end() && !(it->value.empty() && spec.default_value)) value = it->value;
+        else if (spec.default_value) value = spec.default_value;
+        if (!value) continue;
+        if (spec.type == SB_SETTING_DURATION && !value->empty()) {
+            if (auto ms = parse_duration_ms(*value)) value = std::to_string(*ms);
+        }
+        out.emplace_back(spec.name, *value);
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host services table handed to instances: C thunks over host_services.
+
+namespace {
+std::string_view sv(sb_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
+sb_str borrow(std::string_view s) { return sb_str{s.data(), s.size()}; }
+
+void copy_error(sb_error* e, std::string_view code, std::string_view message) {
+    if (!e) return;
+    std::snprintf(e->code, sizeof e->code, "%.*s", static_cast<int>(code.size()), code.data());
+    std::snprintf(e->message, sizeof e->message, "%.*s", static_cast<int>(message.size()), message.data());
+}
+
+struct host_ctx {
+    plugin_instance* self;
+    host_services* services;
+    std::string tenant;
+    std::string plugin;
+};
+
+void thunk_log(void* ctx, int32_t level, sb_str message) {
+    auto* c = static_cast<host_ctx*>(ctx);
+    c->self->log(level, std::string(sv(message)));
+}
+int64_t thunk_now(void* ctx) { return static_cast<host_ctx*>(ctx)->services->now_ms(); }
+sb_status thunk_http(void* ctx, const sb_http_client_request* r, const sb_http_client_response_sink* sink, sb_error* e) {
+    auto* c = static_cast<host_ctx*>(ctx);
+    try {
+        std::vector<std::pair<std::string, std::string>> headers;
+        for (size_t i = 0; i < r->header_count; ++i)
+            headers.emplace_back(std::string(sv(r->headers[i].name)), std::string(sv(r->headers[i].value)));
+        auto res = c->services->http(std::string(sv(r->method)), std::string(sv(r->url)), headers,
+                                     std::string(sv(r->body)), r->timeout_ms);
+        if (res.status != SB_OK) {
+            copy_error(e, "", res.error);
+            return res.status;
+        }
+        std::vector<sb_header> hs;
+        for (auto& [k, v] : res.headers) hs.push_back({borrow(k), borrow(v)});
+        sink->on_response(sink->ctx, res.http_status, hs.data(), hs.size(), borrow(res.body));
+        return SB_OK;
+    } catch (const std::exception& ex) {
+        copy_error(e, "", ex.what());
+        return SB_ERR_RETRYABLE;
+    }
+}
+sb_status thunk_kv_get(void* ctx, sb_str key, const sb_sink* sink, sb_error* e) {
+    auto* c = static_cast<host_ctx*>(ctx);
+    try {
+        if (auto v = c->services->kv_get(c->tenant, c->plugin, std::string(sv(key)))) sink->put(sink->ctx, borrow(*v));
+        return SB_OK;
+    } catch (const std::exception& ex) {
+        copy_error(e, "", ex.what());
+        return SB_ERR_RETRYABLE;
+    }
+}
+sb_status thunk_kv_put(void* ctx, sb_str key, sb_str value, int64_t ttl_ms, sb_error* e) {
+    auto* c = static_cast<host_ctx*>(ctx);
+    try {
+        c->services->kv_put(c->tenant, c->plugin, std::string(sv(key)), std::string(sv(value)), ttl_ms);
+        return SB_OK;
+    } catch (const std::exception& ex) {
+        copy_error(e, "", ex.what());
+        return SB_ERR_RETRYABLE;
+    }
+}
+void thunk_metric(void* ctx, sb_str name, double value) {
+    auto* c = static_cast<host_ctx*>(ctx);
+    try {
+        c->services->metric_add(c->tenant, c->plugin, std::string(sv(name)), value);
+    } catch (...) {
+    }
+}
+
+/// Adds tenant and channel to an emitted event when the plugin left them out.
+std::string complete_event(sb_str json, const std::string& tenant, const std::string& plugin) {
+    auto v = boost::json::parse(sv(json));
+    if (!v.is_object()) throw std::runtime_error("emitted value is not a JSON object");
+    auto& o = v.as_object();
+    if (!o.contains("type") || !o["type"].is_string()) throw std::runtime_error("emitted object has no \"type\"");
+    o["tenant"] = tenant;
+    if (!o.contains("channel")) o["channel"] = plugin;
+    return boost::json::serialize(o);
+}
+}  // namespace
+
+plugin_instance::plugin_instance(std::shared_ptr<loaded_plugin> plugin, std::string tenant,
+                                 std::vector<std::pair<std::string, std::string>> settings, host_services& services)
+    : plugin_(std::move(plugin)), tenant_(std::move(tenant)), services_(services) {
+    for (auto& [k, v] : settings) {
+        auto spec = plugin_->setting(k);
+        // Very short values would redact ordinary words; real tokens and app secrets are far longer.
+        if (spec && (spec->flags & SB_SETTING_SECRET) && v.size() >= 8) secrets_.push_back(v);
+    }
+    auto* ctx = new host_ctx{this, &services_, tenant_, plugin_->name()};
+    api_.struct_size = sizeof(sb_host_api);
+    api_.ctx = ctx;
+    api_.log = thunk_log;
+    api_.now_ms = thunk_now;
+    api_.http_request = thunk_http;
+    api_.kv_get = thunk_kv_get;
+    api_.kv_put = thunk_kv_put;
+    api_.metric_add = thunk_metric;
+
+    std::vector<sb_setting_value> values;
+    for (auto& [k, v] : settings) values.push_back({borrow(k), borrow(v)});
+    sb_instance_config cfg{borrow(tenant_), values.data(), values.size()};
+    sb_error err{};
+    sb_status st;
+    try {
+        st = plugin_->descriptor().create(&api_, &cfg, &handle_, &err);
+    } catch (...) {
+        st = SB_ERR_FINAL;
+        copy_error(&err, "", "create() threw across the ABI boundary");
+    }
+    if (st != SB_OK) {
+        delete ctx;
+        api_.ctx = nullptr;
+        throw std::runtime_error("plugin '" + plugin_->name() + "' refused the settings of tenant '" + tenant_ +
+                                 "': " + redact(err.message));
+    }
+}
+
+plugin_instance::~plugin_instance() {
+    if (handle_) plugin_->descriptor().destroy(handle_);
+    delete static_cast<host_ctx*>(api_.ctx);
+}
+
+std::string plugin_instance::redact(std::string text) const {
+    for (auto& s : secrets_) {
+        for (size_t pos = text.find(s); pos != std::string::npos; pos = text.find(s, pos + 3)) text.replace(pos, s.size(), "***");
+    }
+    return text;
+}
+
+void plugin_instance::log(int level, const std::string& message) const {
+    auto line = redact(message);
+    auto lvl = level <= SB_LOG_DEBUG ? spdlog::level::debug
+               : level == SB_LOG_INFO ? spdlog::level::info
+               : level == SB_LOG_WARN ? spdlog::level::warn
+                                      : spdlog::level::err;
+    spdlog::log(lvl, "[tenant={} plugin={}] {}", tenant_, plugin_->name(), line);
+}
+
+std::vector<std::string> plugin_instance::account_ids() {
+    std::vector<std::string> out;
+    if (!plugin_->descriptor().account_ids) return out;
+    sb_sink sink{&out, [](void* c, sb_str s) { static_cast<std::vector<std::string>*>(c)->emplace_back(sv(s)); }};
+    sb_error err{};
+    if (plugin_->descriptor().account_ids(handle_, &sink, &err) != SB_OK)
+        log(SB_LOG_ERROR, std::string("account_ids failed: ") + err.message);
+    return out;
+}
+
+webhook_outcome plugin_instance::handle_webhook(const inbound_request& request) {
+    webhook_outcome out;
+    if (!plugin_->descriptor().handle_webhook) {
+        out.status = 404;
+        out.body = "this plugin receives no webhooks";
+        return out;
+    }
+    std::vector<sb_header> hs;
+    for (auto& [k, v] : request.headers) hs.push_back({borrow(k), borrow(v)});
+    sb_http_request req{borrow(request.method), borrow(request.path), borrow(request.query), hs.data(), hs.size(),
+                        borrow(request.body)};
+    struct sink_state {
+        webhook_outcome* out;
+        plugin_instance* self;
+        bool responded = false;
+        std::string emit_error;
+    } st{&out, this, false, {}};
+    sb_webhook_sink sink{&st,
+                         [](void* c, int32_t status, sb_str ct, sb_str body) {
+                             auto* s = static_cast<sink_state*>(c);
+                             if (s->responded) return;
+                             s->responded = true;
+                             s->out->status = status;
+                             s->out->content_type = std::string(sv(ct));
+                             s->out->body = std::string(sv(body));
+                         },
+                         [](void* c, sb_str event) {
+                             auto* s = static_cast<sink_state*>(c);
+                             try {
+                                 s->out->events.push_back(complete_event(event, s->self->tenant(), s->self->name()));
+                             } catch (const std::exception& e) {
+                                 s->emit_error = e.what();
+                             }
+                         }};
+    sb_error err{};
+    sb_status status;
+    try {
+        status = plugin_->descriptor().handle_webhook(handle_, &req, &sink, &err);
+    } catch (...) {
+        status = SB_ERR_FINAL;
+        copy_error(&err, "", "exception crossed the ABI boundary");
+    }
+    if (status != SB_OK || !st.emit_error.empty()) {
+        out.ok = false;
+        out.status = 500;
+        out.events.clear();
+        out.error = redact(status != SB_OK ? err.message : "invalid event: " + st.emit_error);
+    }
+    return out;
+}
+
+call_outcome plugin_instance::execute(const std::string& command_json) {
+    call_outcome out;
+    if (!plugin_->descriptor().execute) {
+        out.status = SB_ERR_UNSUPPORTED;
+        out.message = "plugin '" + name() + "' executes no commands";
+        return out;
+    }
+    sb_sink sink{&out.outputs, [](void* c, sb_str s) { static_cast<std::vector<std::string>*>(c)->emplace_back(sv(s)); }};
+    sb_error err{};
+    try {
+        out.status = plugin_->descriptor().execute(handle_, borrow(command_json), &sink, &err);
+    } catch (...) {
+        out.status = SB_ERR_FINAL;
+        copy_error(&err, "", "exception crossed the ABI boundary");
+    }
+    if (out.status != SB_OK) {
+        out.code = err.code;
+        out.message = redact(err.message);
+        out.outputs.clear();
+    }
+    return out;
+}
+
+call_outcome plugin_instance::run_stage(const std::string& stage, const std::string& event_json) {
+    call_outcome out;
+    if (!plugin_->descriptor().run_stage) {
+        out.status = SB_ERR_UNSUPPORTED;
+        out.message = "plugin '" + name() + "' provides no stages";
+        return out;
+    }
+    struct state {
+        call_outcome* out;
+        plugin_instance* self;
+        std::string error;
+    } st{&out, this, {}};
+    sb_sink sink{&st, [](void* c, sb_str s) {
+                     auto* x = static_cast<state*>(c);
+                     try {
+                         x->out->outputs.push_back(complete_event(s, x->self->tenant(), x->self->name()));
+                     } catch (const std::exception& e) {
+                         x->error = e.what();
+                     }
+                 }};
+    sb_error err{};
+    try {
+        out.status = plugin_->descriptor().run_stage(handle_, borrow(stage), borrow(event_json), &sink, &err);
+    } catch (...) {
+        out.status = SB_ERR_FINAL;
+        copy_error(&err, "", "exception crossed the ABI boundary");
+    }
+    if (out.status == SB_OK && !st.error.empty()) {
+        out.status = SB_ERR_FINAL;
+        copy_error(&err, "", "invalid output: " + st.error);
+    }
+    if (out.status != SB_OK) {
+        out.code = err.code;
+        out.message = redact(err.message);
+        out.outputs.clear();
+    }
+    return out;
+}
+
+std::vector<std::string> plugin_route_keys(const loaded_plugin& plugin, const inbound_request& request) {
+    std::vector<std::string> out;
+    if (!plugin.descriptor().route_keys) return out;
+    std::vector<sb_header> hs;
+    for (auto& [k, v] : request.headers) hs.push_back({borrow(k), borrow(v)});
+    sb_http_request req{borrow(request.method), borrow(request.path), borrow(request.query), hs.data(), hs.size(),
+                        borrow(request.body)};
+    sb_sink sink{&out, [](void* c, sb_str s) { static_cast<std::vector<std::string>*>(c)->emplace_back(sv(s)); }};
+    sb_error err{};
+    try {
+        plugin.descriptor().route_keys(&req, &sink, &err);
+    } catch (...) {
+    }
+    return out;
+}
+
+}  // namespace switchboard::core

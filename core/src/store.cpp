@@ -1,0 +1,702 @@
+#include <switchboard/core/store.hpp>
+
+#include <boost/json.hpp>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+namespace switchboard::core {
+
+namespace json = boost::json;
+
+int64_t backoff_delay_ms(int attempt, int64_t initial_ms, int64_t max_ms, double random01) {
+    if (attempt < 1) attempt = 1;
+    double d = static_cast<double>(initial_ms) * std::pow(2.0, std::min(attempt - 1, 40));
+    d = std::min(d, static_cast<double>(max_ms));
+    return static_cast<int64_t>(d / 2 + (d / 2) * std::clamp(random01, 0.0, 1.0));
+}
+
+// Generated from share/migrations/*.sql at build time.
+struct migration {
+    int version;
+    const char* name;
+    const char* sql;
+};
+extern const migration embedded_migrations[];
+extern const size_t embedded_migrations_count;
+
+std::vector<int> store::known_migrations() {
+    std::vector<int> out;
+    for (size_t i = 0; i < embedded_migrations_count; ++i) out.push_back(embedded_migrations[i].version);
+    return out;
+}
+
+namespace {
+
+enum class backend { sqlite, postgresql };
+
+std::string redact_url(const std::string& url) {
+    // postgresql://user:password@host/db → postgresql://user:***@host/db
+    auto scheme = url.find("://");
+    auto at = url.find('@');
+    if (scheme == std::string::npos || at == std::string::npos) return url;
+    auto colon = url.find(':', scheme + 3);
+    if (colon == std::string::npos || colon > at) return url;
+    return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+std::vector<std::string> split_sql(const std::string& text) {
+    std::string cleaned;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t eol = text.find('\n', pos);
+        std::string line = text.substr(pos, eol == std::string::npos ? std::string::npos : eol - pos);
+        pos = eol == std::string::npos ? text.size() : eol + 1;
+        auto first = line.find_first_not_of(" \t");
+        if (first != std::string::npos && line.compare(first, 2, "--") == 0) continue;
+        cleaned += line + "\n";
+    }
+    std::vector<std::string> out;
+    size_t start = 0;
+    for (size_t i = 0; i < cleaned.size(); ++i) {
+        if (cleaned[i] != ';') continue;
+        std::string stmt = cleaned.substr(start, i - start);
+        start = i + 1;
+        if (stmt.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(stmt);
+    }
+    return out;
+}
+
+std::string str(const json::object& o, const char* key) {
+    auto it = o.find(key);
+    if (it == o.end() || !it->value().is_string()) return {};
+    return std::string(it->value().as_string());
+}
+int64_t num(const json::object& o, const char* key, int64_t fallback = 0) {
+    auto it = o.find(key);
+    if (it == o.end()) return fallback;
+    if (it->value().is_int64()) return it->value().as_int64();
+    if (it->value().is_uint64()) return static_cast<int64_t>(it->value().as_uint64());
+    if (it->value().is_double()) return static_cast<int64_t>(it->value().as_double());
+    return fallback;
+}
+const json::object* obj(const json::object& o, const char* key) {
+    auto it = o.find(key);
+    return it != o.end() && it->value().is_object() ? &it->value().as_object() : nullptr;
+}
+
+int status_rank(const std::string& s) {
+    if (s == "sent") return 1;
+    if (s == "delivered") return 2;
+    if (s == "read") return 3;
+    return 0;
+}
+/// SQL list of statuses that `target` may overwrite (never move backwards).
+std::string lower_statuses(const std::string& target) {
+    std::string out = "'pending'";
+    for (const char* s : {"sent", "delivered", "read"})
+        if (status_rank(s) < status_rank(target)) out += std::string(",'") + s + "'";
+    return out;
+}
+
+class sql_store final : public store {
+public:
+    explicit sql_store(options opts) : opts_(std::move(opts)) {
+        const auto& url = opts_.url;
+        if (url.rfind("sqlite:", 0) == 0) {
+            backend_ = backend::sqlite;
+            std::string path = url.substr(7);
+            if (path.rfind("//", 0) == 0) path = path.substr(2);
+            std::filesystem::path p(path);
+            if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+            connect_ = "db=" + path + " timeout=30";
+        } else {
+            backend_ = backend::postgresql;
+            connect_ = url;
+            if (connect_.rfind("postgres://", 0) == 0) connect_ = "postgresql://" + connect_.substr(11);
+        }
+        try {
+            writer_ = open_session();
+            migrate(*writer_);
+            pool_ = std::make_unique<soci::connection_pool>(opts_.pool_size);
+            for (int i = 0; i < opts_.pool_size; ++i) {
+                auto& s = pool_->at(i);
+                s.open(factory(), connect_);
+                tune(s);
+            }
+        } catch (const std::exception& e) {
+            throw std::runtime_error("cannot open storage " + redact_url(url) + ": " + e.what());
+        }
+        writer_thread_ = std::thread([this] { writer_loop(); });
+    }
+
+    ~sql_store() override { close(); }
+
+    bool is_sqlite() const override { return backend_ == backend::sqlite; }
+
+    void close() override {
+        {
+            std::lock_guard lk(mu_);
+            if (stopping_) return;
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        if (writer_thread_.joinable()) writer_thread_.join();
+    }
+
+    int schema_version() override {
+        soci::session s(*pool_);
+        int v = 0;
+        soci::indicator ind;
+        s << "SELECT MAX(version) FROM schema_migrations", soci::into(v, ind);
+        return ind == soci::i_ok ? v : 0;
+    }
+
+    void ingest(ingest_request request, std::function<void(ingest_result)> done) override {
+        {
+            std::lock_guard lk(mu_);
+            if (!stopping_) {
+                queue_.push_back({std::move(request), std::move(done)});
+                cv_.notify_one();
+                return;
+            }
+        }
+        done(ingest_result{false, "the service is stopping"});
+    }
+
+    std::optional<job> claim(int64_t now_ms, int64_t lease_ms) override {
+        soci::session s(*pool_);
+        job j;
+        const std::string lock = backend_ == backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "";
+        int64_t lease_until = now_ms + lease_ms, n1 = now_ms, n2 = now_ms, n3 = now_ms;
+        s << "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until_ms = :lease, updated_at_ms = :n1 "
+             "WHERE id = (SELECT j.id FROM jobs j WHERE "
+             "((j.state = 'pending' AND j.next_attempt_at_ms <= :n2) OR (j.state = 'running' AND j.lease_until_ms < :n3)) "
+             "AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.lane = j.lane AND o.id < j.id AND o.state IN ('pending', 'running')) "
+             "ORDER BY j.next_attempt_at_ms, j.id LIMIT 1" +
+                 lock +
+                 ") RETURNING id, tenant, kind, lane, payload, attempts",
+            soci::use(lease_until), soci::use(n1), soci::use(n2), soci::use(n3), soci::into(j.id), soci::into(j.tenant),
+            soci::into(j.kind), soci::into(j.lane), soci::into(j.payload), soci::into(j.attempts);
+        if (!s.got_data()) return std::nullopt;
+        return j;
+    }
+
+    void complete_route(const job& j, const std::vector<new_job>& commands, const std::vector<std::string>& events,
+                        int64_t now_ms) override {
+        soci::session s(*pool_);
+        begin(s);
+        try {
+            for (auto& c : commands) {
+                s << "INSERT INTO jobs (tenant, kind, lane, idem_key, payload, state, attempts, next_attempt_at_ms, "
+                     "created_at_ms, updated_at_ms) VALUES (:t, :k, :l, :i, :p, 'pending', 0, :n, :c, :u) "
+                     "ON CONFLICT (idem_key) DO NOTHING",
+                    soci::use(j.tenant), soci::use(c.kind), soci::use(c.lane), soci::use(c.idem_key),
+                    soci::use(c.payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms);
+            }
+            for (auto& e : events) {
+                auto v = json::parse(e).as_object();
+                std::string type = str(v, "type");
+                if (type == "conversation.escalated") {
+                    int64_t cid = num(v, "conversation_id");
+                    s << "UPDATE conversations SET escalated = 1, escalated_at_ms = :n WHERE id = :id AND tenant = :t",
+                        soci::use(now_ms), soci::use(cid), soci::use(j.tenant);
+                }
+                std::string channel = str(v, "channel");
+                s << "INSERT INTO events (tenant, channel, type, payload, created_at_ms) VALUES (:t, :c, :ty, :p, :n)",
+                    soci::use(j.tenant), soci::use(channel), soci::use(type), soci::use(e), soci::use(now_ms);
+            }
+            finish(s, j.id, "done", "", now_ms);
+            commit(s);
+        } catch (...) {
+            rollback(s);
+            throw;
+        }
+    }
+
+    void complete_command(const job& j, const std::string& result_json, int64_t now_ms) override {
+        soci::session s(*pool_);
+        begin(s);
+        try {
+            auto cmd = json::parse(j.payload).as_object();
+            if (str(cmd, "type") == "message.send") {
+                json::object result;
+                if (auto v = json::parse(result_json); v.is_object()) result = v.as_object();
+                std::string mid = str(result, "provider_message_id");
+                record_outbound(s, j, cmd, mid, "sent", "", now_ms);
+            }
+            s << "UPDATE jobs SET result = :r WHERE id = :id", soci::use(result_json), soci::use(j.id);
+            finish(s, j.id, "done", "", now_ms);
+            commit(s);
+        } catch (...) {
+            rollback(s);
+            throw;
+        }
+    }
+
+    bool fail(const job& j, bool final, const std::string& error, int max_attempts, int64_t next_attempt_at_ms,
+              int64_t now_ms) override {
+        soci::session s(*pool_);
+        bool dead = final || j.attempts >= max_attempts;
+        begin(s);
+        try {
+            if (dead) {
+                auto cmd = json::parse(j.payload).as_object();
+                if (j.kind == "command" && str(cmd, "type") == "message.send")
+                    record_outbound(s, j, cmd, "", "failed", error, now_ms);
+                finish(s, j.id, "dead", error, now_ms);
+            } else {
+                s << "UPDATE jobs SET state = 'pending', next_attempt_at_ms = :n, lease_until_ms = NULL, "
+                     "last_error = :e, updated_at_ms = :u WHERE id = :id",
+                    soci::use(next_attempt_at_ms), soci::use(error), soci::use(now_ms), soci::use(j.id);
+            }
+            commit(s);
+        } catch (...) {
+            rollback(s);
+            throw;
+        }
+        return dead;
+    }
+
+    std::optional<conversation_state> conversation(int64_t id) override {
+        soci::session s(*pool_);
+        conversation_state c;
+        int escalated = 0;
+        long long last = 0;
+        soci::indicator ind;
+        s << "SELECT id, escalated, last_inbound_at_ms FROM conversations WHERE id = :id", soci::use(id),
+            soci::into(c.id), soci::into(escalated), soci::into(last, ind);
+        if (!s.got_data()) return std::nullopt;
+        c.escalated = escalated != 0;
+        c.last_inbound_at_ms = ind == soci::i_ok ? last : 0;
+        return c;
+    }
+
+    int release_running() override {
+        soci::session s(*pool_);
+        soci::statement st = (s.prepare << "UPDATE jobs SET state = 'pending', lease_until_ms = NULL WHERE state = 'running'");
+        st.execute(true);
+        return static_cast<int>(st.get_affected_rows());
+    }
+
+    std::optional<int64_t> next_due_ms() override {
+        soci::session s(*pool_);
+        long long v = 0;
+        soci::indicator ind;
+        s << "SELECT MIN(next_attempt_at_ms) FROM jobs WHERE state = 'pending'", soci::into(v, ind);
+        if (ind != soci::i_ok) return std::nullopt;
+        return v;
+    }
+
+    std::map<std::string, int64_t> job_counts() override {
+        soci::session s(*pool_);
+        std::map<std::string, int64_t> out{{"pending", 0}, {"running", 0}, {"done", 0}, {"dead", 0}};
+        soci::rowset<soci::row> rows = (s.prepare << "SELECT state, COUNT(*) FROM jobs GROUP BY state");
+        for (auto& r : rows) {
+            std::string state = r.get<std::string>(0);
+            int64_t n = r.get_properties(1).get_data_type() == soci::dt_long_long ? r.get<long long>(1)
+                        : r.get_properties(1).get_data_type() == soci::dt_integer ? r.get<int>(1)
+                                                                                  : static_cast<int64_t>(r.get<double>(1));
+            out[state] = n;
+        }
+        return out;
+    }
+
+    std::optional<std::string> kv_get(const std::string& tenant, const std::string& plugin, const std::string& key,
+                                      int64_t now_ms) override {
+        soci::session s(*pool_);
+        std::string v;
+        s << "SELECT v FROM kv WHERE tenant = :t AND plugin = :p AND k = :k AND (expires_at_ms IS NULL OR expires_at_ms > :n)",
+            soci::use(tenant), soci::use(plugin), soci::use(key), soci::use(now_ms), soci::into(v);
+        if (!s.got_data()) return std::nullopt;
+        return v;
+    }
+
+    void kv_put(const std::string& tenant, const std::string& plugin, const std::string& key, const std::string& value,
+                std::optional<int64_t> expires_at_ms) override {
+        soci::session s(*pool_);
+        long long exp = expires_at_ms.value_or(0);
+        soci::indicator ind = expires_at_ms ? soci::i_ok : soci::i_null;
+        s << "INSERT INTO kv (tenant, plugin, k, v, expires_at_ms) VALUES (:t, :p, :k, :v, :e) "
+             "ON CONFLICT (tenant, plugin, k) DO UPDATE SET v = excluded.v, expires_at_ms = excluded.expires_at_ms",
+            soci::use(tenant), soci::use(plugin), soci::use(key), soci::use(value), soci::use(exp, ind);
+    }
+
+private:
+    struct pending {
+        ingest_request request;
+        std::function<void(ingest_result)> done;
+    };
+
+    std::unique_ptr<soci::session> open_session() {
+        auto s = std::make_unique<soci::session>(factory(), connect_);
+        tune(*s);
+        return s;
+    }
+
+    const soci::backend_factory& factory() const {
+        if (backend_ == backend::sqlite) return soci::sqlite3;
+        return soci::postgresql;
+    }
+
+    void tune(soci::session& s) {
+        if (backend_ != backend::sqlite) return;
+        std::string mode;
+        s << "PRAGMA journal_mode = WAL", soci::into(mode);
+        s << "PRAGMA synchronous = FULL";
+        s << "PRAGMA foreign_keys = ON";
+        s << "PRAGMA busy_timeout = 30000";
+    }
+
+    void begin(soci::session& s) { s << (backend_ == backend::sqlite ? "BEGIN IMMEDIATE" : "BEGIN"); }
+    void commit(soci::session& s) { s << "COMMIT"; }
+    void rollback(soci::session& s) {
+        try {
+            s << "ROLLBACK";
+        } catch (...) {
+        }
+    }
+
+    void migrate(soci::session& s) {
+        s << "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+             "applied_at_ms BIGINT NOT NULL)";
+        begin(s);
+        try {
+            // Several instances may start at once on PostgreSQL: one migrates, the others wait.
+            if (backend_ == backend::postgresql) {
+                long long one = 0;
+                s << "SELECT 1 FROM (SELECT pg_advisory_xact_lock(727274)) AS l", soci::into(one);
+            }
+            for (size_t i = 0; i < embedded_migrations_count; ++i) {
+                const auto& m = embedded_migrations[i];
+                int found = 0;
+                s << "SELECT COUNT(*) FROM schema_migrations WHERE version = :v", soci::use(m.version), soci::into(found);
+                if (found) continue;
+                std::string sql = m.sql;
+                const std::string id_type = backend_ == backend::sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT"
+                                                                        : "BIGSERIAL PRIMARY KEY";
+                for (size_t p = sql.find("{{ID}}"); p != std::string::npos; p = sql.find("{{ID}}", p))
+                    sql.replace(p, 6, id_type);
+                for (auto& stmt : split_sql(sql)) s << stmt;
+                int64_t now = opts_.now_ms();
+                std::string name = m.name;
+                s << "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (:v, :n, :a)",
+                    soci::use(m.version), soci::use(name), soci::use(now);
+                spdlog::info("storage: applied migration {} ({})", m.version, m.name);
+            }
+            commit(s);
+        } catch (...) {
+            rollback(s);
+            throw;
+        }
+    }
+
+    void finish(soci::session& s, int64_t id, const char* state, const std::string& error, int64_t now_ms) {
+        std::string st = state;
+        soci::indicator ei = error.empty() ? soci::i_null : soci::i_ok;
+        s << "UPDATE jobs SET state = :s, lease_until_ms = NULL, last_error = COALESCE(:e, last_error), updated_at_ms = :n "
+             "WHERE id = :id",
+            soci::use(st), soci::use(error, ei), soci::use(now_ms), soci::use(id);
+    }
+
+    void record_outbound(soci::session& s, const job& j, const json::object& cmd, const std::string& mid,
+                         const std::string& status, const std::string& error, int64_t now_ms) {
+        int64_t conv = num(cmd, "conversation_id");
+        if (conv <= 0) return;
+        std::string channel = str(cmd, "channel"), text = str(cmd, "text");
+        soci::indicator mi = mid.empty() ? soci::i_null : soci::i_ok;
+        soci::indicator ei = error.empty() ? soci::i_null : soci::i_ok;
+        long long sent = now_ms, failed = now_ms;
+        soci::indicator si = status == "sent" ? soci::i_ok : soci::i_null;
+        soci::indicator fi = status == "failed" ? soci::i_ok : soci::i_null;
+        s << "INSERT INTO messages (tenant, channel, conversation_id, direction, provider_message_id, text, status, "
+             "sent_at_ms, failed_at_ms, error, job_id, created_at_ms) VALUES (:t, :c, :cv, 'outbound', :m, :tx, :st, :sa, "
+             ":fa, :e, :j, :n) ON CONFLICT (tenant, channel, provider_message_id) DO UPDATE SET job_id = excluded.job_id",
+            soci::use(j.tenant), soci::use(channel), soci::use(conv), soci::use(mid, mi), soci::use(text),
+            soci::use(status), soci::use(sent, si), soci::use(failed, fi), soci::use(error, ei), soci::use(j.id),
+            soci::use(now_ms);
+    }
+
+    // --- group commit -----------------------------------------------------------------------
+
+    void writer_loop() {
+        for (;;) {
+            std::vector<pending> batch;
+            {
+                std::unique_lock lk(mu_);
+                cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
+                if (queue_.empty() && stopping_) return;
+                while (!queue_.empty() && batch.size() < 512) {
+                    batch.push_back(std::move(queue_.front()));
+                    queue_.pop_front();
+                }
+            }
+            auto results = commit_batch(batch);
+            for (size_t i = 0; i < batch.size(); ++i) {
+                try {
+                    batch[i].done(std::move(results[i]));
+                } catch (const std::exception& e) {
+                    spdlog::error("storage: ingest callback failed: {}", e.what());
+                }
+            }
+        }
+    }
+
+    std::vector<ingest_result> commit_batch(std::vector<pending>& batch) {
+        std::vector<ingest_result> results(batch.size());
+        auto& s = *writer_;
+        try {
+            begin(s);
+            for (size_t i = 0; i < batch.size(); ++i) {
+                s << "SAVEPOINT item";
+                try {
+                    results[i] = ingest_one(s, batch[i].request);
+                    s << "RELEASE SAVEPOINT item";
+                } catch (const std::exception& e) {
+                    s << "ROLLBACK TO SAVEPOINT item";
+                    s << "RELEASE SAVEPOINT item";
+                    results[i] = ingest_result{false, std::string("cannot store webhook: ") + e.what()};
+                }
+            }
+            commit(s);
+        } catch (const std::exception& e) {
+            rollback(s);
+            spdlog::error("storage: group commit of {} webhooks failed: {}", batch.size(), e.what());
+            for (auto& r : results) r = ingest_result{false, std::string("storage failure: ") + e.what()};
+            try {
+                s.reconnect();
+                tune(s);
+            } catch (const std::exception& re) {
+                spdlog::error("storage: reconnect failed: {}", re.what());
+            }
+        }
+        return results;
+    }
+
+    int64_t ensure_contact(soci::session& s, const std::string& tenant, const std::string& channel,
+                           const json::object& contact, int64_t now) {
+        std::string pid = str(contact, "provider_id");
+        if (pid.empty()) throw std::runtime_error("event has no contact.provider_id");
+        long long cid = 0;
+        s << "SELECT contact_id FROM channel_identities WHERE tenant = :t AND channel = :c AND provider_id = :p",
+            soci::use(tenant), soci::use(channel), soci::use(pid), soci::into(cid);
+        if (s.got_data()) return cid;
+        std::string name = str(contact, "name");
+        soci::indicator ni = name.empty() ? soci::i_null : soci::i_ok;
+        s << "INSERT INTO contacts (tenant, display_name, created_at_ms) VALUES (:t, :n, :c) RETURNING id",
+            soci::use(tenant), soci::use(name, ni), soci::use(now), soci::into(cid);
+        s << "INSERT INTO channel_identities (tenant, channel, provider_id, contact_id, created_at_ms) "
+             "VALUES (:t, :c, :p, :ci, :n)",
+            soci::use(tenant), soci::use(channel), soci::use(pid), soci::use(cid), soci::use(now);
+        return cid;
+    }
+
+    int64_t ensure_conversation(soci::session& s, const std::string& tenant, const std::string& channel,
+                                int64_t contact_id, const std::string& account, int64_t now) {
+        long long id = 0;
+        s << "SELECT id FROM conversations WHERE tenant = :t AND channel = :c AND contact_id = :ci", soci::use(tenant),
+            soci::use(channel), soci::use(contact_id), soci::into(id);
+        if (s.got_data()) return id;
+        soci::indicator ai = account.empty() ? soci::i_null : soci::i_ok;
+        s << "INSERT INTO conversations (tenant, channel, contact_id, account_id, created_at_ms) "
+             "VALUES (:t, :c, :ci, :a, :n) RETURNING id",
+            soci::use(tenant), soci::use(channel), soci::use(contact_id), soci::use(account, ai), soci::use(now),
+            soci::into(id);
+        return id;
+    }
+
+    void insert_event(soci::session& s, const std::string& tenant, const std::string& channel, const std::string& type,
+                      int64_t webhook_id, const std::string& payload, int64_t now, long long* id_out = nullptr) {
+        long long id = 0;
+        s << "INSERT INTO events (tenant, channel, type, webhook_event_id, payload, created_at_ms) "
+             "VALUES (:t, :c, :ty, :w, :p, :n) RETURNING id",
+            soci::use(tenant), soci::use(channel), soci::use(type), soci::use(webhook_id), soci::use(payload),
+            soci::use(now), soci::into(id);
+        if (id_out) *id_out = id;
+    }
+
+    ingest_result ingest_one(soci::session& s, const ingest_request& r) {
+        ingest_result res;
+        res.ok = true;
+        int64_t now = r.received_at_ms;
+        long long wid = 0;
+        std::string status = "handled";
+        int count = static_cast<int>(r.events.size());
+        s << "INSERT INTO webhook_events (tenant, plugin, received_at_ms, content_type, body, status, events_count) "
+             "VALUES (:t, :p, :n, :ct, :b, :s, :ec) RETURNING id",
+            soci::use(r.tenant), soci::use(r.plugin), soci::use(now), soci::use(r.content_type), soci::use(r.body),
+            soci::use(status), soci::use(count), soci::into(wid);
+        std::string note;
+        for (auto& text : r.events) {
+            auto ev = json::parse(text).as_object();
+            std::string type = str(ev, "type");
+            std::string channel = str(ev, "channel");
+            if (channel.empty()) channel = r.plugin;
+            const std::string& tenant = r.tenant;
+
+            if (type == "message.received" || type == "message.echoed") {
+                const json::object* contact = obj(ev, "contact");
+                if (!contact) throw std::runtime_error(type + " event has no contact");
+                int64_t contact_id = ensure_contact(s, tenant, channel, *contact, now);
+                int64_t conv = ensure_conversation(s, tenant, channel, contact_id, str(ev, "account_id"), now);
+                std::string mid = str(ev, "provider_message_id");
+                if (mid.empty()) throw std::runtime_error(type + " event has no provider_message_id");
+                bool inbound = type == "message.received";
+                std::string text_field = str(ev, "text");
+                soci::indicator ti = ev.contains("text") ? soci::i_ok : soci::i_null;
+                std::string attachments = ev.contains("attachments") ? json::serialize(ev.at("attachments")) : "";
+                soci::indicator ati = attachments.empty() ? soci::i_null : soci::i_ok;
+                json::object payload;
+                for (const char* k : {"quick_reply_payload", "postback", "referral", "reply_to", "sticker_id"})
+                    if (ev.contains(k)) payload[k] = ev.at(k);
+                std::string payload_text = payload.empty() ? "" : json::serialize(payload);
+                soci::indicator pi = payload_text.empty() ? soci::i_null : soci::i_ok;
+                long long ts = num(ev, "timestamp_ms", now);
+                std::string dir = inbound ? "inbound" : "outbound";
+                std::string mstatus = inbound ? "received" : "sent";
+                long long sent_at = ts;
+                soci::indicator sai = inbound ? soci::i_null : soci::i_ok;
+                long long mid_row = 0;
+                s << "INSERT INTO messages (tenant, channel, conversation_id, direction, provider_message_id, text, "
+                     "attachments, payload, status, provider_timestamp_ms, sent_at_ms, created_at_ms) VALUES "
+                     "(:t, :c, :cv, :d, :m, :tx, :a, :p, :s, :ts, :sa, :n) "
+                     "ON CONFLICT (tenant, channel, provider_message_id) DO NOTHING RETURNING id",
+                    soci::use(tenant), soci::use(channel), soci::use(conv), soci::use(dir), soci::use(mid),
+                    soci::use(text_field, ti), soci::use(attachments, ati), soci::use(payload_text, pi),
+                    soci::use(mstatus), soci::use(ts), soci::use(sent_at, sai), soci::use(now), soci::into(mid_row);
+                if (!s.got_data()) {
+                    ++res.duplicates;
+                    continue;
+                }
+                if (inbound)
+                    s << "UPDATE conversations SET last_inbound_at_ms = :ts WHERE id = :id AND "
+                         "(last_inbound_at_ms IS NULL OR last_inbound_at_ms < :ts2)",
+                        soci::use(ts), soci::use(conv), soci::use(ts);
+                long long eid = 0;
+                insert_event(s, tenant, channel, type, wid, text, now, &eid);
+                ++res.events_stored;
+                res.event_types.push_back(type);
+                if (inbound && opts_.has_routes && opts_.has_routes(tenant, type)) {
+                    ev["conversation_id"] = conv;
+                    ev["message_id"] = mid_row;
+                    ev["event_id"] = eid;
+                    add_route_job(s, tenant, "conv:" + std::to_string(conv), "route:" + std::to_string(eid),
+                                  json::serialize(ev), now);
+                    ++res.jobs_created;
+                }
+                continue;
+            }
+            if (type == "message.status") {
+                apply_status(s, tenant, channel, ev, now);
+            } else if (type == "webhook.unhandled") {
+                status = "unhandled";
+                if (note.empty()) note = str(ev, "reason");
+            }
+            long long eid = 0;
+            insert_event(s, tenant, channel, type, wid, text, now, &eid);
+            ++res.events_stored;
+            res.event_types.push_back(type);
+            if (type != "webhook.unhandled" && opts_.has_routes && opts_.has_routes(tenant, type)) {
+                ev["event_id"] = eid;
+                add_route_job(s, tenant, "event:" + std::to_string(eid), "route:" + std::to_string(eid),
+                              json::serialize(ev), now);
+                ++res.jobs_created;
+            }
+        }
+        if (count == 0) {
+            status = "unhandled";
+            note = "the channel produced no events";
+        }
+        if (status != "handled" || !note.empty()) {
+            soci::indicator ni = note.empty() ? soci::i_null : soci::i_ok;
+            s << "UPDATE webhook_events SET status = :s, note = :n WHERE id = :id", soci::use(status),
+                soci::use(note, ni), soci::use(wid);
+        }
+        return res;
+    }
+
+    void add_route_job(soci::session& s, const std::string& tenant, const std::string& lane, const std::string& key,
+                       const std::string& payload, int64_t now) {
+        s << "INSERT INTO jobs (tenant, kind, lane, idem_key, payload, state, attempts, next_attempt_at_ms, "
+             "created_at_ms, updated_at_ms) VALUES (:t, 'route', :l, :k, :p, 'pending', 0, :n, :c, :u) "
+             "ON CONFLICT (idem_key) DO NOTHING",
+            soci::use(tenant), soci::use(lane), soci::use(key), soci::use(payload), soci::use(now), soci::use(now),
+            soci::use(now);
+    }
+
+    void apply_status(soci::session& s, const std::string& tenant, const std::string& channel, const json::object& ev,
+                      int64_t now) {
+        std::string st = str(ev, "status");
+        if (st != "sent" && st != "delivered" && st != "read" && st != "failed") return;
+        long long ts = num(ev, "timestamp_ms", now);
+        std::string set = "status = '" + st + "'";
+        if (st == "delivered" || st == "read") set += ", delivered_at_ms = COALESCE(delivered_at_ms, :ts)";
+        if (st == "read") set += ", read_at_ms = COALESCE(read_at_ms, :ts2)";
+        if (st == "failed") set += ", failed_at_ms = COALESCE(failed_at_ms, :ts)";
+        std::string guard = st == "failed" ? "status <> 'failed'" : "status IN (" + lower_statuses(st) + ")";
+
+        auto run = [&](const std::string& where, auto&&... binds) {
+            std::string q = "UPDATE messages SET " + set + " WHERE tenant = :t AND channel = :c AND direction = 'outbound' AND " +
+                            guard + " AND " + where;
+            soci::statement stmt = (s.prepare << q);
+            long long ts1 = ts, ts2 = ts;
+            if (st == "delivered" || st == "read" || st == "failed") stmt.exchange(soci::use(ts1));
+            if (st == "read") stmt.exchange(soci::use(ts2));
+            std::string t = tenant, c = channel;
+            stmt.exchange(soci::use(t));
+            stmt.exchange(soci::use(c));
+            (stmt.exchange(soci::use(binds)), ...);
+            stmt.define_and_bind();
+            stmt.execute(true);
+        };
+        if (auto it = ev.find("provider_message_ids"); it != ev.end() && it->value().is_array()) {
+            for (auto& m : it->value().as_array())
+                if (m.is_string()) {
+                    std::string mid(m.as_string());
+                    run("provider_message_id = :m", mid);
+                }
+        }
+        if (auto it = ev.find("watermark_ms"); it != ev.end() && (it->value().is_int64() || it->value().is_uint64())) {
+            long long wm = num(ev, "watermark_ms");
+            const json::object* contact = obj(ev, "contact");
+            if (!contact) return;
+            std::string pid = str(*contact, "provider_id");
+            run("sent_at_ms <= :wm AND conversation_id IN (SELECT cv.id FROM conversations cv JOIN channel_identities ci "
+                "ON ci.contact_id = cv.contact_id AND ci.tenant = cv.tenant AND ci.channel = cv.channel "
+                "WHERE ci.tenant = :t2 AND ci.channel = :c2 AND ci.provider_id = :p)",
+                wm, std::string(tenant), std::string(channel), pid);
+        }
+    }
+
+    options opts_;
+    backend backend_ = backend::sqlite;
+    std::string connect_;
+    std::unique_ptr<soci::session> writer_;
+    std::unique_ptr<soci::connection_pool> pool_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<pending> queue_;
+    bool stopping_ = false;
+    std::thread writer_thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<store> store::open(options opts) {
+    if (!opts.now_ms) opts.now_ms = [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    };
+    return std::make_unique<sql_store>(std::move(opts));
+}
+
+}  // namespace switchboard::core
