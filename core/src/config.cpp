@@ -337,20 +337,6 @@ public:
                         auto v = scalar(s->second, e.name);
                         if (!v) continue;
                         e.value = *v;
-                        // `<name>_file: PATH` reads a secret from a file (systemd credentials).
-                        if (e.name.size() > 5 && e.name.compare(e.name.size() - 5, 5, "_file") == 0 && !e.value.empty()) {
-                            std::ifstream in(e.value, std::ios::binary);
-                            if (!in) {
-                                error(s->second, "'" + e.name + "': cannot read file '" + e.value + "'");
-                                continue;
-                            }
-                            std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-                            while (!content.empty() && (content.back() == '\n' || content.back() == '\r'))
-                                content.pop_back();
-                            e.name = e.name.substr(0, e.name.size() - 5);
-                            e.value = std::move(content);
-                            e.from_file = true;
-                        }
                         use.settings.push_back(std::move(e));
                     }
                     t.plugins.push_back(std::move(use));

@@ -1,6 +1,6 @@
 #include <switchboard/core/metrics.hpp>
 
-#include <cstdio>
+#include <charconv>
 #include <sstream>
 
 namespace switchboard::core {
@@ -23,8 +23,8 @@ std::string escape(const std::string& v) {
 
 std::string number(double v) {
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v); // shortest text that reads back as v
+    return ec == std::errc() ? std::string(buf, end) : "NaN";
 }
 }  // namespace
 

@@ -137,6 +137,21 @@ plugin_catalog scan_plugins(const std::vector<std::string>& paths) {
 }
 
 namespace {
+/// A `<name>_file: PATH` entry for declared setting `<name>` that the plugin does not itself
+/// declare: the value is read from the file (systemd credentials, Docker secrets).
+const sb_setting_spec* file_reference(const loaded_plugin& plugin, const std::string& key) {
+    if (key.size() <= 5 || key.compare(key.size() - 5, 5, "_file") != 0 || plugin.setting(key)) return nullptr;
+    return plugin.setting(key.substr(0, key.size() - 5));
+}
+
+std::optional<std::string> read_setting_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.pop_back();
+    return content;
+}
+
 bool valid_typed(uint32_t type, const std::string& v) {
     switch (type) {
     case SB_SETTING_INT: {
@@ -182,6 +197,12 @@ std::vector<diagnostic> validate_tenants(const config& cfg, const plugin_catalog
             for (size_t i = 0; i < plugin->descriptor().settings_count; ++i)
                 declared.push_back(plugin->descriptor().settings[i].name);
             for (auto& s : use.settings) {
+                if (file_reference(*plugin, s.name)) {
+                    if (!read_setting_file(s.value))
+                        err(s.value_mark, "setting '" + s.name + "' of plugin '" + use.plugin + "': cannot read file '" +
+                                              s.value + "'");
+                    continue;
+                }
                 auto spec = plugin->setting(s.name);
                 if (!spec) {
                     std::string msg = "plugin '" + use.plugin + "' has no setting '" + s.name + "'";
@@ -199,8 +220,9 @@ std::vector<diagnostic> validate_tenants(const config& cfg, const plugin_catalog
             for (size_t i = 0; i < plugin->descriptor().settings_count; ++i) {
                 auto& spec = plugin->descriptor().settings[i];
                 if (!(spec.flags & SB_SETTING_REQUIRED)) continue;
-                auto it = std::find_if(use.settings.begin(), use.settings.end(),
-                                       [&](const setting_entry& e) { return e.name == spec.name; });
+                auto it = std::find_if(use.settings.begin(), use.settings.end(), [&](const setting_entry& e) {
+                    return e.name == spec.name || e.name == std::string(spec.name) + "_file";
+                });
                 if (it == use.settings.end() || it->value.empty())
                     err(use.mark, "plugin '" + use.plugin + "' of tenant '" + t.id + "' requires setting '" +
                                       spec.name + "' (" + (spec.description ? spec.description : "") + ")");
@@ -243,8 +265,12 @@ std::vector<std::pair<std::string, std::string>> effective_settings(const loaded
         auto& spec = d.settings[i];
         auto it = std::find_if(use.settings.begin(), use.settings.end(),
                                [&](const setting_entry& e) { return e.name == spec.name; });
+        auto file = std::find_if(use.settings.begin(), use.settings.end(), [&](const setting_entry& e) {
+            return file_reference(plugin, e.name) == &spec;
+        });
         std::optional<std::string> value;
-        if (it != use.settings.end() && !(it->value.empty() && spec.default_value)) value = it->value;
+        if (file != use.settings.end()) value = read_setting_file(file->value); // validated readable
+        else if (it != use.settings.end() && !(it->value.empty() && spec.default_value)) value = it->value;
         else if (spec.default_value) value = spec.default_value;
         if (!value) continue;
         if (spec.type == SB_SETTING_DURATION && !value->empty()) {

@@ -299,13 +299,11 @@ public:
 
     std::map<std::string, int64_t> job_counts() override {
         soci::session s(*pool_);
-        std::map<std::string, int64_t> out{{"pending", 0}, {"running", 0}, {"done", 0}, {"dead", 0}};
-        soci::rowset<soci::row> rows = (s.prepare << "SELECT state, COUNT(*) FROM jobs GROUP BY state");
-        for (auto& r : rows) {
-            std::string state = r.get<std::string>(0);
-            int64_t n = r.get_properties(1).get_data_type() == soci::dt_long_long ? r.get<long long>(1)
-                        : r.get_properties(1).get_data_type() == soci::dt_integer ? r.get<int>(1)
-                                                                                  : static_cast<int64_t>(r.get<double>(1));
+        std::map<std::string, int64_t> out;
+        for (const char* state : {"pending", "running", "done", "dead"}) {
+            long long n = 0;
+            std::string st = state;
+            s << "SELECT COUNT(*) FROM jobs WHERE state = :s", soci::use(st), soci::into(n);
             out[state] = n;
         }
         return out;

@@ -12,7 +12,14 @@ function(switchboard_add_plugin name)
     CXX_VISIBILITY_PRESET hidden
     VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY "${PROJECT_BINARY_DIR}/plugins")
-  target_link_options(${target} PRIVATE "-Wl,--no-undefined")
+  # Export nothing but the descriptor: Boost marks some of its types visible in its headers, and
+  # hidden visibility alone would leave them in the dynamic symbol table.
+  set(map_file "${CMAKE_CURRENT_BINARY_DIR}/switchboard-plugin.map")
+  if(NOT EXISTS "${map_file}")
+    file(WRITE "${map_file}" "{ global: switchboard_plugin_v1; local: *; };\n")
+  endif()
+  target_link_options(${target} PRIVATE "-Wl,--no-undefined" "-Wl,--version-script=${map_file}")
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${map_file}")
   if(TARGET switchboard_all_plugins)
     add_dependencies(switchboard_all_plugins ${target})
   endif()

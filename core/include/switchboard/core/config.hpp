@@ -39,13 +39,13 @@ private:
     std::vector<diagnostic> diagnostics_;
 };
 
-/// One setting of a plugin under tenants.<t>.plugins.<p>, after ${VAR} expansion and *_file reads.
+/// One setting of a plugin under tenants.<t>.plugins.<p>, after ${VAR} expansion. `<name>_file: PATH`
+/// entries are kept as written; the plugin host reads them for declared settings (see plugin_host.hpp).
 struct setting_entry {
     std::string name;
     std::string value;       ///< scalar text as written (after expansion)
     source_mark key_mark;    ///< where the key is
     source_mark value_mark;  ///< where the value is
-    bool from_file = false;  ///< read from `<name>_file`
 };
 
 /// A tenant's configuration of one plugin.
@@ -110,7 +110,7 @@ struct config {
 };
 
 /// Reads and validates the structure of a config file: known keys only (with did-you-mean),
-/// types, `${VAR}` / `${VAR:-default}` expansion from the environment and `<secret>_file` reads.
+/// types, `${VAR}` / `${VAR:-default}` expansion from the environment.
 /// Plugin settings are checked later against each plugin's declared schema (validate_settings in
 /// plugin_host.hpp), since that needs the plugins loaded.
 /// @throws config_error with every problem found (unreadable file, YAML syntax, unknown key...).

@@ -1,0 +1,134 @@
+// switchboard/meta/channel.hpp — the per-tenant instance shared by the Messenger and Instagram
+// plugins: settings, the webhook endpoint (subscription handshake + signed notifications) and
+// the message.send command.
+//
+// The decisions live in pure functions (read_config, handle_webhook_request) so tests can run
+// them without a host; meta_channel only forwards their results to the host's log and sinks.
+#pragma once
+
+#include <switchboard/meta/graph.hpp>
+#include <switchboard/meta/profile.hpp>
+#include <switchboard/meta/signature.hpp>
+#include <switchboard/meta/webhook.hpp>
+
+#include <switchboard/sdk/plugin.hpp>
+
+#include <boost/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace switchboard::meta {
+
+/// Setting names shared by both plugins (the account id setting is channel_profile::account_setting).
+namespace setting {
+inline constexpr const char* app_secret = "app_secret";
+inline constexpr const char* verify_token = "verify_token";
+inline constexpr const char* page_access_token = "page_access_token";
+inline constexpr const char* graph_api_base = "graph_api_base";
+inline constexpr const char* messaging_window = "messaging_window";
+inline constexpr const char* send_timeout = "send_timeout";
+}  // namespace setting
+
+/// Default of graph_api_base: the Graph API version this code was checked against.
+inline constexpr const char* default_graph_api_base = "https://graph.facebook.com/v21.0";
+/// Default of send_timeout, in milliseconds.
+inline constexpr int64_t default_send_timeout_ms = 10000;
+
+/// A tenant's settings for a Meta channel, read once at create.
+struct channel_config {
+    std::string app_secret;         ///< Meta App Secret (HMAC key of X-Hub-Signature-256); empty = unset
+    std::string verify_token;       ///< token of the GET subscription handshake; empty = unset
+    std::string page_access_token;  ///< Send API bearer token; empty = unset
+    std::string account_id;         ///< page_id / account_id: the account this tenant owns; empty = any
+    std::string graph_api_base = default_graph_api_base;
+    int64_t messaging_window_ms = standard_messaging_window_ms;  ///< sends later than this after the last inbound fail
+    int64_t send_timeout_ms = default_send_timeout_ms;           ///< Send API request timeout
+};
+
+/// Reads the settings of `profile`'s plugin, applying the defaults above to unset values.
+/// @throws sdk::plugin_error(invalid) when a duration is not a number or not positive.
+channel_config read_config(const sdk::settings& settings, const channel_profile& profile);
+
+/// One warning per unset secret, naming the setting, the environment variable an admin would
+/// normally set it from, and the consequence, e.g.
+/// "app_secret is not set (FACEBOOK_APP_SECRET): webhooks for this tenant will be refused".
+std::vector<std::string> missing_setting_warnings(const channel_config& config, const channel_profile& profile);
+
+/// A log line the caller writes through the host (never containing secrets or message text).
+struct log_line {
+    sb_log_level level;
+    std::string message;
+};
+
+/// The decision about one webhook request.
+struct webhook_outcome {
+    int status = 200;                          ///< HTTP status to answer
+    std::string content_type = "text/plain";   ///< of body
+    std::string body;                          ///< response body
+    std::vector<boost::json::object> events;   ///< events to emit (empty when refused)
+    std::vector<log_line> logs;                ///< lines to log
+};
+
+/// Handles a webhook request for a tenant:
+///  - GET: the subscription handshake (Meta "Webhooks – Getting Started", §Verification Requests).
+///    hub.mode=subscribe and hub.verify_token equal to verify_token (constant time) → 200 with
+///    hub.challenge as the text/plain body; verify_token unset, or anything else → 403.
+///  - POST: app_secret unset → 503; X-Hub-Signature-256 missing, malformed or wrong → 401 and no
+///    event; otherwise 200 "EVENT_RECEIVED" with the events of parse_webhook(), owning entries
+///    per the account id setting and whether the path names the tenant.
+///  - any other method → 405.
+webhook_outcome handle_webhook_request(const sdk::request& request, const channel_config& config,
+                                       const channel_profile& profile);
+
+/// Executes a message.send command (see sdk/events.hpp) with an injected clock and HTTP client.
+/// @param now_ms  current UTC ms, for the messaging window check.
+/// @param http    performs the request (sdk::host::http in production); may throw plugin_error.
+/// @returns {"provider_message_id", "recipient_id"}.
+/// @throws sdk::plugin_error: (invalid) for another command type or missing fields, (final) when
+///         page_access_token is unset or outside the messaging window, and per read_send_response()
+///         for Graph errors. No message contains the token.
+template <class Http>
+boost::json::object execute_send(const boost::json::object& command, const channel_config& config,
+                                 const channel_profile& profile, int64_t now_ms, Http&& http);
+
+/// The instance of one tenant. Stateless after construction, so concurrent calls are safe.
+class meta_channel : public sdk::instance {
+public:
+    /// Reads the settings and logs a warning for each unset secret; never refuses to start for them.
+    /// @throws sdk::plugin_error(invalid) on malformed durations.
+    meta_channel(const sdk::host& host, const sdk::settings& settings, const channel_profile& profile);
+
+    /// The configured page_id / account_id, or nothing when unset.
+    std::vector<std::string> account_ids() const override;
+    void handle_webhook(const sdk::request& request, sdk::webhook_result& result) override;
+    boost::json::object execute(const boost::json::object& command) override;
+
+    const channel_config& config() const noexcept { return config_; }
+
+private:
+    sdk::host host_;
+    const channel_profile& profile_;
+    channel_config config_;
+};
+
+namespace detail {
+/// The checks of execute_send before any I/O; returns the request to make.
+sdk::http_call prepare_send(const boost::json::object& command, const channel_config& config,
+                            const channel_profile& profile, int64_t now_ms);
+}  // namespace detail
+
+template <class Http>
+boost::json::object execute_send(const boost::json::object& command, const channel_config& config,
+                                 const channel_profile& profile, int64_t now_ms, Http&& http) {
+    sdk::http_call call = detail::prepare_send(command, config, profile, now_ms);
+    try {
+        return read_send_response(http(call));
+    } catch (const sdk::plugin_error& e) {
+        // Transport errors may quote the request; make sure the token never leaves in a message.
+        throw sdk::plugin_error(e.kind(), redact(e.what(), config.page_access_token), e.code());
+    }
+}
+
+}  // namespace switchboard::meta

@@ -1,0 +1,205 @@
+#include <switchboard/meta/channel.hpp>
+
+#include <switchboard/sdk/events.hpp>
+
+namespace switchboard::meta {
+namespace json = boost::json;
+using sdk::error_kind;
+using sdk::plugin_error;
+
+namespace {
+
+/// Where an admin sets `setting_name`: the environment variable the shipped etc/switchboard.yaml
+/// reads it from (the names existing Meta integrations use), shared by Messenger and Instagram.
+std::string upper_env(const channel_profile& profile, std::string_view setting_name) {
+    std::string var = setting_name == setting::app_secret          ? "FACEBOOK_APP_SECRET"
+                      : setting_name == setting::verify_token      ? "MESSENGER_VERIFY_TOKEN"
+                      : setting_name == setting::page_access_token ? "FACEBOOK_PAGE_ACCESS_TOKEN"
+                                                                   : "";
+    return var.empty() ? "set " + std::string(setting_name) + " under the tenant's " + std::string(profile.channel) + " plugin"
+                       : var;
+}
+
+int64_t positive_duration(const sdk::settings& settings, const char* name, int64_t fallback) {
+    int64_t v = settings.integer(name, fallback);
+    if (v <= 0)
+        throw plugin_error(error_kind::invalid,
+                           std::string("setting '") + name + "' must be a positive duration (e.g. \"24h\", \"10s\")");
+    return v;
+}
+
+std::optional<int64_t> int_field(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    if (!v) return std::nullopt;
+    if (auto* i = v->if_int64()) return *i;
+    if (auto* u = v->if_uint64()) return static_cast<int64_t>(*u);
+    if (auto* d = v->if_double()) return static_cast<int64_t>(*d);
+    return std::nullopt;
+}
+
+webhook_outcome handshake(const sdk::request& request, const channel_config& config, const channel_profile& profile) {
+    webhook_outcome out;
+    if (config.verify_token.empty()) {
+        out.status = 403;
+        out.body = "verify_token is not configured for this tenant's " + std::string(profile.channel) +
+                   " channel; set it to the Verify Token entered in the Meta App Dashboard";
+        out.logs.push_back({SB_LOG_ERROR, "subscription handshake refused with 403: verify_token is not set (" +
+                                              upper_env(profile, setting::verify_token) + ")"});
+        return out;
+    }
+    auto mode = request.query_param("hub.mode");
+    auto token = request.query_param("hub.verify_token");
+    if (mode != "subscribe" || !token || !secrets_equal(*token, config.verify_token)) {
+        out.status = 403;
+        out.body = "verification failed";
+        out.logs.push_back({SB_LOG_WARN, mode != "subscribe"
+                                             ? "subscription handshake refused with 403: hub.mode is not 'subscribe'"
+                                             : "subscription handshake refused with 403: hub.verify_token does not "
+                                               "match the verify_token setting"});
+        return out;
+    }
+    auto challenge = request.query_param("hub.challenge");
+    if (!challenge) {
+        out.status = 400;
+        out.body = "hub.challenge is missing";
+        out.logs.push_back({SB_LOG_WARN, "subscription handshake without hub.challenge answered 400"});
+        return out;
+    }
+    out.status = 200;
+    out.body = *challenge;
+    out.logs.push_back({SB_LOG_INFO, "subscription handshake answered: Meta webhook verified"});
+    return out;
+}
+
+webhook_outcome notification(const sdk::request& request, const channel_config& config,
+                             const channel_profile& profile) {
+    webhook_outcome out;
+    if (config.app_secret.empty()) {
+        out.status = 503;
+        out.body = "this tenant's " + std::string(profile.channel) +
+                   " channel has no app_secret configured, so webhooks cannot be verified and are refused";
+        out.logs.push_back({SB_LOG_ERROR, "webhook refused with 503: app_secret is not set (" +
+                                              upper_env(profile, setting::app_secret) +
+                                              "); set it to the App Secret of the Meta app"});
+        return out;
+    }
+    auto status = verify_signature(request.header(signature_header), config.app_secret, request.body());
+    if (status != signature_status::valid) {
+        out.status = 401;
+        out.body = "invalid X-Hub-Signature-256";
+        std::string why = "webhook refused with 401: X-Hub-Signature-256 is " + std::string(to_string(status));
+        if (status == signature_status::mismatch)
+            why += " (signed with another App Secret, or the body was altered on the way; check app_secret)";
+        out.logs.push_back({SB_LOG_WARN, why});
+        return out;
+    }
+
+    parse_options opts;
+    opts.channel = profile.channel;
+    opts.object = profile.object;
+    opts.own_account_id = config.account_id;
+    opts.tenant_in_path = path_names_tenant(request.path(), profile.channel);
+    out.events = parse_webhook(request.body(), opts);
+    out.status = 200;
+    out.body = "EVENT_RECEIVED";
+    for (auto& ev : out.events)
+        if (ev.at("type").as_string() == sdk::events::webhook_unhandled)
+            out.logs.push_back({SB_LOG_WARN, "webhook.unhandled stored: " + std::string(ev.at("reason").as_string())});
+    out.logs.push_back({SB_LOG_DEBUG, "webhook accepted with " + std::to_string(out.events.size()) + " event(s)"});
+    return out;
+}
+
+}  // namespace
+
+channel_config read_config(const sdk::settings& settings, const channel_profile& profile) {
+    channel_config c;
+    c.app_secret = settings.string(setting::app_secret);
+    c.verify_token = settings.string(setting::verify_token);
+    c.page_access_token = settings.string(setting::page_access_token);
+    c.account_id = settings.string(std::string(profile.account_setting));
+    c.graph_api_base = settings.string(setting::graph_api_base);
+    if (c.graph_api_base.empty()) c.graph_api_base = default_graph_api_base;
+    c.messaging_window_ms = positive_duration(settings, setting::messaging_window, standard_messaging_window_ms);
+    c.send_timeout_ms = positive_duration(settings, setting::send_timeout, default_send_timeout_ms);
+    return c;
+}
+
+std::vector<std::string> missing_setting_warnings(const channel_config& config, const channel_profile& profile) {
+    std::vector<std::string> out;
+    auto warn = [&](const std::string& value, const char* name, std::string_view consequence) {
+        if (value.empty())
+            out.push_back(std::string(name) + " is not set (" + upper_env(profile, name) + "): " +
+                          std::string(consequence));
+    };
+    warn(config.app_secret, setting::app_secret, "webhooks for this tenant will be refused");
+    warn(config.verify_token, setting::verify_token,
+         "the Meta subscription handshake (GET) for this tenant will be refused");
+    warn(config.page_access_token, setting::page_access_token, "messages cannot be sent for this tenant");
+    return out;
+}
+
+webhook_outcome handle_webhook_request(const sdk::request& request, const channel_config& config,
+                                       const channel_profile& profile) {
+    if (request.method() == "GET") return handshake(request, config, profile);
+    if (request.method() == "POST") return notification(request, config, profile);
+    webhook_outcome out;
+    out.status = 405;
+    out.body = "method not allowed";
+    out.logs.push_back({SB_LOG_WARN, "webhook with method " + std::string(request.method()) + " answered 405"});
+    return out;
+}
+
+namespace detail {
+
+sdk::http_call prepare_send(const json::object& command, const channel_config& config,
+                            const channel_profile& profile, int64_t now_ms) {
+    auto* type = command.if_contains("type");
+    std::string_view t = type && type->is_string() ? std::string_view(type->get_string()) : std::string_view();
+    if (t != sdk::events::message_send)
+        throw plugin_error(error_kind::invalid, "the " + std::string(profile.channel) +
+                                                    " channel executes only message.send, not '" + std::string(t) +
+                                                    "'");
+    if (config.page_access_token.empty())
+        throw plugin_error(error_kind::final, "page_access_token is not set (" +
+                                                  upper_env(profile, setting::page_access_token) +
+                                                  "): cannot send on the " + std::string(profile.channel) +
+                                                  " channel; set it to a page access token with messaging permission");
+    check_messaging_window(int_field(command, "last_inbound_ms"), now_ms, config.messaging_window_ms);
+    send_options opts;
+    opts.graph_api_base = config.graph_api_base;
+    opts.page_access_token = config.page_access_token;
+    opts.timeout_ms = static_cast<unsigned>(std::min<int64_t>(config.send_timeout_ms, 0xFFFFFFFFLL));
+    opts.include_metadata = profile.send_metadata;
+    return build_send_request(command, opts);
+}
+
+}  // namespace detail
+
+meta_channel::meta_channel(const sdk::host& host, const sdk::settings& settings, const channel_profile& profile)
+    : host_(host), profile_(profile), config_(read_config(settings, profile)) {
+    for (auto& w : missing_setting_warnings(config_, profile_)) host_.warn(w);
+}
+
+std::vector<std::string> meta_channel::account_ids() const {
+    if (config_.account_id.empty()) return {};
+    return {config_.account_id};
+}
+
+void meta_channel::handle_webhook(const sdk::request& request, sdk::webhook_result& result) {
+    webhook_outcome out = handle_webhook_request(request, config_, profile_);
+    for (auto& line : out.logs) host_.log(line.level, line.message);
+    for (auto& ev : out.events) result.emit(ev);
+    if (out.status == 200) {
+        if (!out.events.empty()) host_.metric("webhook_events", static_cast<double>(out.events.size()));
+    } else {
+        host_.metric("webhooks_refused");
+    }
+    result.respond(out.status, out.body, out.content_type);
+}
+
+json::object meta_channel::execute(const json::object& command) {
+    return execute_send(command, config_, profile_, host_.now_ms(),
+                        [this](const sdk::http_call& call) { return host_.http(call); });
+}
+
+}  // namespace switchboard::meta

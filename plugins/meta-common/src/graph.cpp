@@ -1,0 +1,188 @@
+#include <switchboard/meta/graph.hpp>
+
+#include <array>
+#include <cmath>
+
+namespace switchboard::meta {
+namespace json = boost::json;
+using sdk::error_kind;
+using sdk::plugin_error;
+
+namespace {
+
+int64_t int_at(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    if (!v) return 0;
+    if (auto* i = v->if_int64()) return *i;
+    if (auto* u = v->if_uint64()) return static_cast<int64_t>(*u);
+    if (auto* d = v->if_double()) return std::isfinite(*d) ? static_cast<int64_t>(*d) : 0;
+    // Some proxies stringify numbers.
+    if (auto* s = v->if_string()) {
+        try {
+            return std::stoll(std::string(*s));
+        } catch (...) {
+        }
+    }
+    return 0;
+}
+
+std::string string_at(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    if (v)
+        if (auto* s = v->if_string()) return std::string(*s);
+    return {};
+}
+
+const json::string* string_field(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    return v ? v->if_string() : nullptr;
+}
+
+/// What an admin should do about the well-known non-retryable Send API errors.
+std::string_view hint_for(const graph_error& e) {
+    if (e.code == 190)
+        return "the page access token is invalid or expired: generate a new one and set page_access_token";
+    if (e.code == 10 && (e.subcode == 2018278 || e.subcode == 2018065))
+        return "the message is outside the allowed messaging window: the customer must write first";
+    if (e.code == 10 || (e.code >= 200 && e.code <= 299))
+        return "the app lacks a permission (pages_messaging / instagram_manage_messages) or the token's user "
+               "lost access to the page";
+    if (e.code == 100 && e.subcode == 2018001)
+        return "no matching user: the recipient id is not a PSID of this page (ids are page-scoped)";
+    if (e.code == 551) return "this person is not available right now (they blocked messages from the page)";
+    if (e.code == 368) return "the page is temporarily blocked for policy violations";
+    return {};
+}
+
+}  // namespace
+
+sdk::http_call build_send_request(const json::object& command, const send_options& options) {
+    auto* recipient_v = command.if_contains("recipient");
+    auto* recipient = recipient_v ? recipient_v->if_object() : nullptr;
+    const json::string* psid = recipient ? string_field(*recipient, "provider_id") : nullptr;
+    if (!psid || psid->empty())
+        throw plugin_error(error_kind::invalid,
+                           "message.send needs recipient.provider_id (the customer's page-scoped id)");
+    const json::string* text = string_field(command, "text");
+    if (!text || text->empty()) throw plugin_error(error_kind::invalid, "message.send needs a non-empty text");
+
+    json::object message;
+    message["text"] = *text;
+    if (options.include_metadata)
+        if (auto* key = string_field(command, "idempotency_key"); key && !key->empty()) message["metadata"] = *key;
+
+    json::object body;
+    body["recipient"] = json::object{{"id", *psid}};
+    // RESPONSE: a reply inside the standard messaging window (the only type a bot reply needs).
+    body["messaging_type"] = "RESPONSE";
+    body["message"] = std::move(message);
+
+    sdk::http_call call;
+    call.method = "POST";
+    std::string base(options.graph_api_base);
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    call.url = base + "/me/messages";
+    call.headers = {{"Content-Type", "application/json"},
+                    {"Authorization", "Bearer " + std::string(options.page_access_token)}};
+    call.body = json::serialize(body);
+    call.timeout_ms = options.timeout_ms;
+    return call;
+}
+
+graph_error parse_graph_error(int http_status, std::string_view body) {
+    graph_error e;
+    e.http_status = http_status;
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (ec) return e;
+    auto* root = v.if_object();
+    if (!root) return e;
+    auto* err_v = root->if_contains("error");
+    auto* err = err_v ? err_v->if_object() : nullptr;
+    if (!err) return e;
+    e.has_error_body = true;
+    e.code = int_at(*err, "code");
+    e.subcode = int_at(*err, "error_subcode");
+    e.type = string_at(*err, "type");
+    e.message = string_at(*err, "message");
+    e.fbtrace_id = string_at(*err, "fbtrace_id");
+    if (auto* t = err->if_contains("is_transient")) e.is_transient = t->is_bool() && t->get_bool();
+    return e;
+}
+
+bool is_retryable(const graph_error& e) noexcept {
+    if (e.http_status >= 500 || e.http_status == 429) return true;
+    if (e.is_transient) return true;
+    static constexpr std::array<int64_t, 11> temporary{1, 2, 4, 17, 32, 341, 613, 1200, 80001, 80002, 80006};
+    for (auto c : temporary)
+        if (e.code == c) return true;
+    return false;
+}
+
+sdk::plugin_error to_plugin_error(const graph_error& e) {
+    error_kind kind = is_retryable(e) ? error_kind::retryable : error_kind::final;
+    if (!e.has_error_body) {
+        return plugin_error(kind,
+                            "Graph API answered HTTP " + std::to_string(e.http_status) +
+                                " without a Graph error body" +
+                                (kind == error_kind::retryable ? " (will retry)" : ""),
+                            "http_" + std::to_string(e.http_status));
+    }
+    std::string msg = "Graph API error " + std::to_string(e.code);
+    if (e.subcode) msg += "/" + std::to_string(e.subcode);
+    msg += " (" + (e.type.empty() ? std::string("unknown type") : e.type) + "): " + e.message;
+    if (auto hint = hint_for(e); !hint.empty()) msg += " — " + std::string(hint);
+    msg += " [HTTP " + std::to_string(e.http_status);
+    if (!e.fbtrace_id.empty()) msg += ", fbtrace_id " + e.fbtrace_id;
+    msg += "]";
+    return plugin_error(kind, msg, std::to_string(e.code));
+}
+
+json::object read_send_response(const sdk::http_response& response) {
+    if (response.status < 200 || response.status > 299)
+        throw to_plugin_error(parse_graph_error(response.status, response.body));
+    boost::system::error_code ec;
+    json::value v = json::parse(response.body, ec);
+    auto* root = ec ? nullptr : v.if_object();
+    const json::string* mid = root ? string_field(*root, "message_id") : nullptr;
+    if (!mid || mid->empty())
+        throw plugin_error(error_kind::final,
+                           "Graph API answered HTTP " + std::to_string(response.status) +
+                               " without a message_id; the message may or may not have been sent, so it is not "
+                               "retried",
+                           "no_message_id");
+    json::object result;
+    result["provider_message_id"] = *mid;
+    if (auto* rid = root->if_contains("recipient_id")) {
+        if (auto* s = rid->if_string()) result["recipient_id"] = *s;
+        else if (auto* i = rid->if_int64()) result["recipient_id"] = std::to_string(*i);
+        else if (auto* u = rid->if_uint64()) result["recipient_id"] = std::to_string(*u);
+    }
+    return result;
+}
+
+void check_messaging_window(std::optional<int64_t> last_inbound_ms, int64_t now_ms, int64_t window_ms) {
+    if (!last_inbound_ms) return;
+    int64_t age = now_ms - *last_inbound_ms;
+    if (age <= window_ms) return;
+    int64_t hours = age / (60LL * 60 * 1000);
+    std::string msg;
+    if (window_ms == standard_messaging_window_ms)
+        msg = "outside the 24-hour standard messaging window: the customer last wrote " + std::to_string(hours) +
+              " h ago; Meta refuses RESPONSE messages after 24 h";
+    else
+        msg = "outside the messaging window of " + std::to_string(window_ms / 1000) +
+              " s (setting messaging_window): the customer last wrote " + std::to_string(hours) +
+              " h ago; Meta refuses RESPONSE messages after 24 h";
+    throw plugin_error(error_kind::final, msg, "messaging_window");
+}
+
+std::string redact(std::string text, std::string_view secret) {
+    if (secret.empty()) return text;
+    static constexpr std::string_view mask = "[redacted]";
+    for (size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + mask.size()))
+        text.replace(pos, secret.size(), mask);
+    return text;
+}
+
+}  // namespace switchboard::meta

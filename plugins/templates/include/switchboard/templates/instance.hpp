@@ -1,0 +1,40 @@
+// switchboard/templates/instance.hpp — one tenant's template responder, as the host sees it.
+#pragma once
+
+#include <switchboard/sdk/plugin.hpp>
+#include <switchboard/templates/intent.hpp>
+#include <switchboard/templates/responder.hpp>
+#include <switchboard/templates/template_store.hpp>
+
+#include <boost/json/object.hpp>
+#include <string_view>
+
+namespace switchboard::templates {
+
+/// The stage this plugin provides; routes name it "templates.reply".
+inline constexpr std::string_view reply_stage = "reply";
+
+/// A tenant's instance: validated settings, the shipped replies with the tenant's overrides, and the
+/// shipped intent keywords. Immutable after construction, so concurrent run_stage calls are safe.
+class templates_instance : public sdk::instance {
+public:
+    /// Validates the settings and reads `templates_file` when set.
+    /// @throws sdk::plugin_error(invalid) for an unsupported locale or an unusable templates_file (see
+    ///         config_from_settings() and template_store::apply_overrides_file()).
+    templates_instance(const sdk::host& host, const sdk::settings& settings);
+
+    /// Runs the `reply` stage: emits what respond() returns, in order.
+    /// @throws sdk::plugin_error(final) for another stage name; whatever respond() throws.
+    void run_stage(std::string_view stage, const boost::json::object& event, sdk::emitter& out) override;
+
+    const responder_config& config() const noexcept { return config_; }
+    const template_store& templates() const noexcept { return templates_; }
+
+private:
+    sdk::host host_;
+    responder_config config_;
+    template_store templates_;
+    const intent_matcher& matcher_;
+};
+
+}  // namespace switchboard::templates

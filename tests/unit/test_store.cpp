@@ -1,0 +1,186 @@
+#include <switchboard/core/store.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <future>
+#include <random>
+
+using namespace switchboard::core;
+namespace json = boost::json;
+
+namespace {
+
+struct temp_store {
+    std::filesystem::path dir;
+    int64_t now = 1'700'000'000'000;
+    std::unique_ptr<store> db;
+    temp_store() {
+        std::random_device rd;
+        dir = std::filesystem::temp_directory_path() / ("sb-store-" + std::to_string(rd()));
+        store::options o;
+        o.url = "sqlite:" + (dir / "test.db").string();
+        o.pool_size = 2;
+        o.now_ms = [this] { return now; };
+        o.has_routes = [](const std::string&, const std::string& type) { return type == "message.received"; };
+        db = store::open(o);
+    }
+    ~temp_store() {
+        db.reset();
+        std::filesystem::remove_all(dir);
+    }
+    ingest_result ingest(std::vector<std::string> events) {
+        std::promise<ingest_result> p;
+        db->ingest({"demo", "messenger", "application/json", "{}", now, std::move(events)},
+                   [&](ingest_result r) { p.set_value(std::move(r)); });
+        return p.get_future().get();
+    }
+};
+
+std::string text_event(const std::string& mid, const std::string& psid, int64_t ts) {
+    return json::serialize(json::object{{"type", "message.received"},
+                                        {"tenant", "demo"},
+                                        {"channel", "messenger"},
+                                        {"provider_message_id", mid},
+                                        {"account_id", "PAGE"},
+                                        {"contact", {{"provider_id", psid}}},
+                                        {"timestamp_ms", ts},
+                                        {"text", "hello"}});
+}
+
+std::string send_command(int64_t conversation, const std::string& text) {
+    return json::serialize(json::object{{"type", "message.send"},
+                                        {"channel", "messenger"},
+                                        {"conversation_id", conversation},
+                                        {"recipient", {{"provider_id", "PSID"}}},
+                                        {"text", text}});
+}
+
+}  // namespace
+
+TEST_CASE("backoff grows exponentially with jitter and is capped", "[store][backoff]") {
+    CHECK(backoff_delay_ms(1, 1000, 60000, 0.0) == 500);
+    CHECK(backoff_delay_ms(1, 1000, 60000, 1.0) == 1000);
+    CHECK(backoff_delay_ms(3, 1000, 60000, 0.0) == 2000);
+    CHECK(backoff_delay_ms(3, 1000, 60000, 1.0) == 4000);
+    CHECK(backoff_delay_ms(30, 1000, 60000, 0.5) == 45000);
+    CHECK(backoff_delay_ms(0, 1000, 60000, 1.0) == 1000);
+    for (int attempt = 1; attempt < 20; ++attempt) {
+        auto d = backoff_delay_ms(attempt, 100, 5000, 0.37);
+        CHECK(d >= 50);
+        CHECK(d <= 5000);
+    }
+}
+
+TEST_CASE("migrations are applied once and recorded", "[store]") {
+    temp_store s;
+    CHECK(s.db->schema_version() == store::known_migrations().back());
+}
+
+TEST_CASE("ingest stores events, creates one route job and drops provider retries", "[store]") {
+    temp_store s;
+    auto r = s.ingest({text_event("m1", "PSID", s.now)});
+    CHECK(r.ok);
+    CHECK(r.events_stored == 1);
+    CHECK(r.jobs_created == 1);
+
+    auto again = s.ingest({text_event("m1", "PSID", s.now)});
+    CHECK(again.ok);
+    CHECK(again.duplicates == 1);
+    CHECK(again.jobs_created == 0);
+
+    auto j = s.db->claim(s.now, 60000);
+    REQUIRE(j);
+    CHECK(j->kind == "route");
+    CHECK(j->attempts == 1);
+    auto payload = json::parse(j->payload).as_object();
+    CHECK(payload.at("conversation_id").as_int64() > 0);
+    CHECK_FALSE(s.db->claim(s.now, 60000)); // nothing else due
+}
+
+TEST_CASE("a bad event fails only its own webhook in a group commit", "[store]") {
+    temp_store s;
+    auto bad = s.ingest({"{\"type\":\"message.received\",\"channel\":\"messenger\"}"});
+    CHECK_FALSE(bad.ok);
+    CHECK(bad.error.find("contact") != std::string::npos);
+    CHECK(s.ingest({text_event("m2", "PSID", s.now)}).ok);
+}
+
+TEST_CASE("jobs of one lane run one at a time, oldest first", "[store]") {
+    temp_store s;
+    s.ingest({text_event("a1", "A", s.now), text_event("a2", "A", s.now), text_event("b1", "B", s.now)});
+    auto first = s.db->claim(s.now, 60000);
+    auto second = s.db->claim(s.now, 60000);
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK(json::parse(first->payload).at("provider_message_id") == "a1");
+    CHECK(json::parse(second->payload).at("provider_message_id") == "b1"); // a2 waits for a1
+    CHECK_FALSE(s.db->claim(s.now, 60000));
+    s.db->complete_route(*first, {}, {}, s.now);
+    auto third = s.db->claim(s.now, 60000);
+    REQUIRE(third);
+    CHECK(json::parse(third->payload).at("provider_message_id") == "a2");
+}
+
+TEST_CASE("route completion creates commands once, even when run twice", "[store]") {
+    temp_store s;
+    s.ingest({text_event("m1", "PSID", s.now)});
+    auto route = s.db->claim(s.now, 60000);
+    REQUIRE(route);
+    int64_t conv = json::parse(route->payload).at("conversation_id").as_int64();
+    std::vector<new_job> cmds{{"command", "send:" + std::to_string(conv), "cmd:1:1:0", send_command(conv, "Hi!")}};
+    std::string escalated = json::serialize(json::object{{"type", "conversation.escalated"}, {"channel", "messenger"},
+                                                         {"conversation_id", conv}});
+    s.db->complete_route(*route, cmds, {escalated}, s.now);
+    s.db->complete_route(*route, cmds, {}, s.now); // a re-run after a crash adds nothing
+    auto c = s.db->conversation(conv);
+    REQUIRE(c);
+    CHECK(c->escalated);
+    CHECK(c->last_inbound_at_ms == s.now);
+
+    auto cmd = s.db->claim(s.now, 60000);
+    REQUIRE(cmd);
+    CHECK(cmd->kind == "command");
+    CHECK_FALSE(s.db->claim(s.now, 60000));
+    s.db->complete_command(*cmd, "{\"provider_message_id\":\"m_out\"}", s.now);
+    CHECK(s.db->job_counts()["done"] == 2);
+}
+
+TEST_CASE("failed attempts are retried with backoff, then become a dead letter", "[store]") {
+    temp_store s;
+    s.ingest({text_event("m1", "PSID", s.now)});
+    auto j = s.db->claim(s.now, 60000);
+    REQUIRE(j);
+    CHECK_FALSE(s.db->fail(*j, false, "HTTP 503", 2, s.now + 1000, s.now));
+    CHECK_FALSE(s.db->claim(s.now, 60000)); // not due yet
+    CHECK(s.db->next_due_ms() == s.now + 1000);
+    s.now += 1000;
+    auto again = s.db->claim(s.now, 60000);
+    REQUIRE(again);
+    CHECK(again->attempts == 2);
+    CHECK(s.db->fail(*again, false, "HTTP 503 again", 2, s.now + 1000, s.now)); // out of attempts
+    CHECK(s.db->job_counts()["dead"] == 1);
+}
+
+TEST_CASE("expired leases make a crashed instance's job claimable again", "[store]") {
+    temp_store s;
+    s.ingest({text_event("m1", "PSID", s.now)});
+    REQUIRE(s.db->claim(s.now, 1000));
+    CHECK_FALSE(s.db->claim(s.now + 500, 1000));
+    auto again = s.db->claim(s.now + 1001, 1000);
+    REQUIRE(again);
+    CHECK(again->attempts == 2);
+    CHECK(s.db->release_running() == 1);
+}
+
+TEST_CASE("key/value state honours expiry", "[store]") {
+    temp_store s;
+    s.db->kv_put("demo", "messenger", "token", "abc", s.now + 1000);
+    CHECK(s.db->kv_get("demo", "messenger", "token", s.now) == "abc");
+    CHECK_FALSE(s.db->kv_get("demo", "messenger", "token", s.now + 1000));
+    CHECK_FALSE(s.db->kv_get("other", "messenger", "token", s.now));
+    s.db->kv_put("demo", "messenger", "token", "def", std::nullopt);
+    CHECK(s.db->kv_get("demo", "messenger", "token", s.now + 99999999) == "def");
+}
