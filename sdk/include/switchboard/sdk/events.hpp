@@ -15,13 +15,16 @@ namespace switchboard::sdk::events {
 /// A customer's message reached us. Fields: "provider_message_id" (mid/wamid, the dedupe key),
 /// "account_id" (page or business account id), "contact": {"provider_id": PSID/IGSID,
 /// "name"?}, "timestamp_ms", "text"?, "attachments"?: [{"type","url"?,"payload"?}],
-/// "quick_reply_payload"?, "postback"?: {"title","payload"}, "referral"?: {...}, "raw".
+/// "quick_reply_payload"?, "postback"?: {"title","payload"}, "referral"?: {...}, "raw",
+/// and when the provider sends them: "reply_to" (mid replied to), "reply_to_story" (Instagram
+/// story reply), "sticker_id", "contact.user_ref" (Messenger checkbox plugin).
 /// A postback or referral without a message carries a synthetic provider_message_id built
 /// by the channel from the provider's own ids and timestamp, so replays still deduplicate.
 inline constexpr std::string_view message_received = "message.received";
 
 /// Our own page/account sent a message (Meta "is_echo"). Recorded as outbound, never answered.
-/// Fields as message_received; "contact" is the recipient.
+/// Fields as message_received; "contact" is the recipient; "app_id" and "metadata" (the string
+/// given to the Send API, our job id for our own sends) when present.
 inline constexpr std::string_view message_echoed = "message.echoed";
 
 /// Delivery state of outbound messages changed. Fields: "status": "sent"|"delivered"|"read"|"failed",
