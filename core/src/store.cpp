@@ -1,6 +1,7 @@
 #include <switchboard/core/store.hpp>
 
 #include <boost/json.hpp>
+#include <boost/url/parse.hpp>
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
@@ -52,6 +53,35 @@ std::string redact_url(const std::string& url) {
     auto colon = url.find(':', scheme + 3);
     if (colon == std::string::npos || colon > at) return url;
     return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+/// libpq key=value connection string from a postgresql:// URL (SOCI's backend does not accept the
+/// URL form). Values are quoted as libpq requires.
+std::string postgres_conninfo(const std::string& url) {
+    auto parsed = boost::urls::parse_uri(url);
+    if (!parsed) throw std::runtime_error("storage url is not a valid URL");
+    auto u = *parsed;
+    auto quote = [](const std::string& v) {
+        std::string out = "'";
+        for (char c : v) {
+            if (c == '\\' || c == '\'') out += '\\';
+            out += c;
+        }
+        return out + "'";
+    };
+    std::string out;
+    auto add = [&](const std::string& k, const std::string& v) {
+        if (!v.empty()) out += (out.empty() ? "" : " ") + k + "=" + quote(v);
+    };
+    add("host", std::string(u.host()));
+    add("port", std::string(u.port()));
+    add("user", std::string(u.user()));
+    add("password", std::string(u.password()));
+    std::string db(u.path());
+    if (!db.empty() && db[0] == '/') db = db.substr(1);
+    add("dbname", db);
+    for (auto param : u.params()) add(std::string(param.key), std::string(param.value));
+    return out;
 }
 
 std::vector<std::string> split_sql(const std::string& text) {
@@ -121,8 +151,7 @@ public:
             connect_ = "db=" + path + " timeout=30";
         } else {
             backend_ = backend::postgresql;
-            connect_ = url;
-            if (connect_.rfind("postgres://", 0) == 0) connect_ = "postgresql://" + connect_.substr(11);
+            connect_ = postgres_conninfo(url);
         }
         try {
             writer_ = open_session();
