@@ -482,15 +482,17 @@ private:
         std::vector<ingest_result> results(batch.size());
         auto& s = *writer_;
         try {
+            if (!statements_) statements_ = std::make_unique<writer_statements>(s);
+            auto& w = *statements_;
             begin(s);
             for (size_t i = 0; i < batch.size(); ++i) {
-                s << "SAVEPOINT item";
+                w.run(w.savepoint);
                 try {
-                    results[i] = ingest_one(s, batch[i].request);
-                    s << "RELEASE SAVEPOINT item";
+                    results[i] = ingest_one(s, w, batch[i].request);
+                    w.run(w.release);
                 } catch (const std::exception& e) {
-                    s << "ROLLBACK TO SAVEPOINT item";
-                    s << "RELEASE SAVEPOINT item";
+                    w.run(w.rollback_to);
+                    w.run(w.release);
                     results[i] = ingest_result{false, std::string("cannot store webhook: ") + e.what()};
                 }
             }
@@ -500,6 +502,7 @@ private:
             spdlog::error("storage: group commit of {} webhooks failed: {}", batch.size(), e.what());
             for (auto& r : results) r = ingest_result{false, std::string("storage failure: ") + e.what()};
             try {
+                statements_.reset();
                 s.reconnect();
                 tune(s);
             } catch (const std::exception& re) {
@@ -509,155 +512,201 @@ private:
         return results;
     }
 
-    int64_t ensure_contact(soci::session& s, const std::string& tenant, const std::string& channel,
-                           const json::object& contact, int64_t now) {
-        std::string pid = str(contact, "provider_id");
-        if (pid.empty()) throw std::runtime_error("event has no contact.provider_id");
-        long long cid = 0;
-        s << "SELECT contact_id FROM channel_identities WHERE tenant = :t AND channel = :c AND provider_id = :p",
-            soci::use(tenant), soci::use(channel), soci::use(pid), soci::into(cid);
-        if (s.got_data()) return cid;
-        std::string name = str(contact, "name");
-        soci::indicator ni = name.empty() ? soci::i_null : soci::i_ok;
-        s << "INSERT INTO contacts (tenant, display_name, created_at_ms) VALUES (:t, :n, :c) RETURNING id",
-            soci::use(tenant), soci::use(name, ni), soci::use(now), soci::into(cid);
-        s << "INSERT INTO channel_identities (tenant, channel, provider_id, contact_id, created_at_ms) "
-             "VALUES (:t, :c, :p, :ci, :n)",
-            soci::use(tenant), soci::use(channel), soci::use(pid), soci::use(cid), soci::use(now);
-        return cid;
+    /// The writer's statements, prepared once per connection and re-executed with new values
+    /// bound: on PostgreSQL this saves a prepare round trip per statement, on SQLite the parse.
+    struct writer_statements {
+        // Bound values. SOCI keeps references to these, so they live as long as the statements.
+        std::string tenant, plugin, channel, content_type, body, status, note, provider_id, name, account, type,
+            payload, direction, mid, text, attachments, extra, lane, key;
+        long long now = 0, id = 0, contact_id = 0, conversation_id = 0, webhook_id = 0, ts = 0, sent_at = 0;
+        int count = 0;
+        soci::indicator name_ind = soci::i_ok, account_ind = soci::i_ok, text_ind = soci::i_ok,
+                        attachments_ind = soci::i_ok, extra_ind = soci::i_ok, sent_ind = soci::i_ok,
+                        note_ind = soci::i_ok;
+
+        soci::statement savepoint, release, rollback_to, insert_webhook, update_webhook, select_identity,
+            insert_contact, insert_identity, select_conversation, insert_conversation, insert_message,
+            touch_conversation, insert_event, insert_route_job;
+
+        explicit writer_statements(soci::session& s)
+            : savepoint(s.prepare << "SAVEPOINT item"),
+              release(s.prepare << "RELEASE SAVEPOINT item"),
+              rollback_to(s.prepare << "ROLLBACK TO SAVEPOINT item"),
+              insert_webhook((s.prepare << "INSERT INTO webhook_events (tenant, plugin, received_at_ms, content_type, "
+                                           "body, status, events_count) VALUES (:t, :p, :n, :ct, :b, 'handled', :ec) "
+                                           "RETURNING id",
+                              soci::use(tenant), soci::use(plugin), soci::use(now), soci::use(content_type),
+                              soci::use(body), soci::use(count), soci::into(webhook_id))),
+              update_webhook((s.prepare << "UPDATE webhook_events SET status = :s, note = :n WHERE id = :id",
+                              soci::use(status), soci::use(note, note_ind), soci::use(webhook_id))),
+              select_identity((s.prepare << "SELECT contact_id FROM channel_identities WHERE tenant = :t AND "
+                                            "channel = :c AND provider_id = :p",
+                               soci::use(tenant), soci::use(channel), soci::use(provider_id), soci::into(contact_id))),
+              insert_contact((s.prepare << "INSERT INTO contacts (tenant, display_name, created_at_ms) VALUES "
+                                           "(:t, :n, :c) RETURNING id",
+                              soci::use(tenant), soci::use(name, name_ind), soci::use(now), soci::into(contact_id))),
+              insert_identity((s.prepare << "INSERT INTO channel_identities (tenant, channel, provider_id, contact_id, "
+                                            "created_at_ms) VALUES (:t, :c, :p, :ci, :n)",
+                               soci::use(tenant), soci::use(channel), soci::use(provider_id), soci::use(contact_id),
+                               soci::use(now))),
+              select_conversation((s.prepare << "SELECT id FROM conversations WHERE tenant = :t AND channel = :c AND "
+                                                "contact_id = :ci",
+                                   soci::use(tenant), soci::use(channel), soci::use(contact_id),
+                                   soci::into(conversation_id))),
+              insert_conversation((s.prepare << "INSERT INTO conversations (tenant, channel, contact_id, account_id, "
+                                                "created_at_ms) VALUES (:t, :c, :ci, :a, :n) RETURNING id",
+                                   soci::use(tenant), soci::use(channel), soci::use(contact_id),
+                                   soci::use(account, account_ind), soci::use(now), soci::into(conversation_id))),
+              insert_message((s.prepare << "INSERT INTO messages (tenant, channel, conversation_id, direction, "
+                                           "provider_message_id, text, attachments, payload, status, "
+                                           "provider_timestamp_ms, sent_at_ms, created_at_ms) VALUES "
+                                           "(:t, :c, :cv, :d, :m, :tx, :a, :p, :s, :ts, :sa, :n) "
+                                           "ON CONFLICT (tenant, channel, provider_message_id) DO NOTHING RETURNING id",
+                              soci::use(tenant), soci::use(channel), soci::use(conversation_id), soci::use(direction),
+                              soci::use(mid), soci::use(text, text_ind), soci::use(attachments, attachments_ind),
+                              soci::use(extra, extra_ind), soci::use(status), soci::use(ts),
+                              soci::use(sent_at, sent_ind), soci::use(now), soci::into(id))),
+              touch_conversation((s.prepare << "UPDATE conversations SET last_inbound_at_ms = :ts WHERE id = :id AND "
+                                               "(last_inbound_at_ms IS NULL OR last_inbound_at_ms < :ts2)",
+                                  soci::use(ts), soci::use(conversation_id), soci::use(ts))),
+              insert_event((s.prepare << "INSERT INTO events (tenant, channel, type, webhook_event_id, payload, "
+                                         "created_at_ms) VALUES (:t, :c, :ty, :w, :p, :n) RETURNING id",
+                            soci::use(tenant), soci::use(channel), soci::use(type), soci::use(webhook_id),
+                            soci::use(payload), soci::use(now), soci::into(id))),
+              insert_route_job((s.prepare << "INSERT INTO jobs (tenant, kind, lane, idem_key, payload, state, attempts, "
+                                             "next_attempt_at_ms, created_at_ms, updated_at_ms) VALUES "
+                                             "(:t, 'route', :l, :k, :p, 'pending', 0, :n, :c, :u) "
+                                             "ON CONFLICT (idem_key) DO NOTHING",
+                                soci::use(tenant), soci::use(lane), soci::use(key), soci::use(payload), soci::use(now),
+                                soci::use(now), soci::use(now))) {}
+
+        /// Executes a statement; @returns whether it produced a row (for SELECT / RETURNING). Reads
+        /// the result to its end so SQLite resets the statement (an active one blocks RELEASE).
+        static bool run(soci::statement& st) {
+            bool got = st.execute(true);
+            if (got)
+                while (st.fetch()) {
+                }
+            return got;
+        }
+    };
+
+    int64_t ensure_contact(writer_statements& w, const json::object& contact) {
+        w.provider_id = str(contact, "provider_id");
+        if (w.provider_id.empty()) throw std::runtime_error("event has no contact.provider_id");
+        if (w.run(w.select_identity)) return w.contact_id;
+        w.name = str(contact, "name");
+        w.name_ind = w.name.empty() ? soci::i_null : soci::i_ok;
+        w.run(w.insert_contact);
+        w.run(w.insert_identity);
+        return w.contact_id;
     }
 
-    int64_t ensure_conversation(soci::session& s, const std::string& tenant, const std::string& channel,
-                                int64_t contact_id, const std::string& account, int64_t now) {
-        long long id = 0;
-        s << "SELECT id FROM conversations WHERE tenant = :t AND channel = :c AND contact_id = :ci", soci::use(tenant),
-            soci::use(channel), soci::use(contact_id), soci::into(id);
-        if (s.got_data()) return id;
-        soci::indicator ai = account.empty() ? soci::i_null : soci::i_ok;
-        s << "INSERT INTO conversations (tenant, channel, contact_id, account_id, created_at_ms) "
-             "VALUES (:t, :c, :ci, :a, :n) RETURNING id",
-            soci::use(tenant), soci::use(channel), soci::use(contact_id), soci::use(account, ai), soci::use(now),
-            soci::into(id);
-        return id;
+    int64_t ensure_conversation(writer_statements& w, const std::string& account) {
+        if (w.run(w.select_conversation)) return w.conversation_id;
+        w.account = account;
+        w.account_ind = account.empty() ? soci::i_null : soci::i_ok;
+        w.run(w.insert_conversation);
+        return w.conversation_id;
     }
 
-    void insert_event(soci::session& s, const std::string& tenant, const std::string& channel, const std::string& type,
-                      int64_t webhook_id, const std::string& payload, int64_t now, long long* id_out = nullptr) {
-        long long id = 0;
-        s << "INSERT INTO events (tenant, channel, type, webhook_event_id, payload, created_at_ms) "
-             "VALUES (:t, :c, :ty, :w, :p, :n) RETURNING id",
-            soci::use(tenant), soci::use(channel), soci::use(type), soci::use(webhook_id), soci::use(payload),
-            soci::use(now), soci::into(id);
-        if (id_out) *id_out = id;
+    long long insert_event(writer_statements& w, const std::string& type, const std::string& payload) {
+        w.type = type;
+        w.payload = payload;
+        w.run(w.insert_event);
+        return w.id;
     }
 
-    ingest_result ingest_one(soci::session& s, const ingest_request& r) {
+    void add_route_job(writer_statements& w, const std::string& lane, const std::string& key, const std::string& payload) {
+        w.lane = lane;
+        w.key = key;
+        w.payload = payload;
+        w.run(w.insert_route_job);
+    }
+
+    ingest_result ingest_one(soci::session& s, writer_statements& w, const ingest_request& r) {
         ingest_result res;
         res.ok = true;
-        int64_t now = r.received_at_ms;
-        long long wid = 0;
-        std::string status = "handled";
-        int count = static_cast<int>(r.events.size());
-        s << "INSERT INTO webhook_events (tenant, plugin, received_at_ms, content_type, body, status, events_count) "
-             "VALUES (:t, :p, :n, :ct, :b, :s, :ec) RETURNING id",
-            soci::use(r.tenant), soci::use(r.plugin), soci::use(now), soci::use(r.content_type), soci::use(r.body),
-            soci::use(status), soci::use(count), soci::into(wid);
-        std::string note;
+        w.tenant = r.tenant;
+        w.plugin = r.plugin;
+        w.now = r.received_at_ms;
+        w.content_type = r.content_type;
+        w.body = r.body;
+        w.count = static_cast<int>(r.events.size());
+        w.run(w.insert_webhook);
+        std::string status = "handled", note;
         for (auto& text : r.events) {
             auto ev = json::parse(text).as_object();
             std::string type = str(ev, "type");
-            std::string channel = str(ev, "channel");
-            if (channel.empty()) channel = r.plugin;
-            const std::string& tenant = r.tenant;
+            w.channel = str(ev, "channel");
+            if (w.channel.empty()) w.channel = r.plugin;
 
             if (type == "message.received" || type == "message.echoed") {
                 const json::object* contact = obj(ev, "contact");
                 if (!contact) throw std::runtime_error(type + " event has no contact");
-                int64_t contact_id = ensure_contact(s, tenant, channel, *contact, now);
-                int64_t conv = ensure_conversation(s, tenant, channel, contact_id, str(ev, "account_id"), now);
-                std::string mid = str(ev, "provider_message_id");
-                if (mid.empty()) throw std::runtime_error(type + " event has no provider_message_id");
+                ensure_contact(w, *contact);
+                int64_t conv = ensure_conversation(w, str(ev, "account_id"));
+                w.mid = str(ev, "provider_message_id");
+                if (w.mid.empty()) throw std::runtime_error(type + " event has no provider_message_id");
                 bool inbound = type == "message.received";
-                std::string text_field = str(ev, "text");
-                soci::indicator ti = ev.contains("text") ? soci::i_ok : soci::i_null;
-                std::string attachments = ev.contains("attachments") ? json::serialize(ev.at("attachments")) : "";
-                soci::indicator ati = attachments.empty() ? soci::i_null : soci::i_ok;
-                json::object payload;
+                w.text = str(ev, "text");
+                w.text_ind = ev.contains("text") ? soci::i_ok : soci::i_null;
+                w.attachments = ev.contains("attachments") ? json::serialize(ev.at("attachments")) : "";
+                w.attachments_ind = w.attachments.empty() ? soci::i_null : soci::i_ok;
+                json::object extra;
                 for (const char* k : {"quick_reply_payload", "postback", "referral", "reply_to", "sticker_id"})
-                    if (ev.contains(k)) payload[k] = ev.at(k);
-                std::string payload_text = payload.empty() ? "" : json::serialize(payload);
-                soci::indicator pi = payload_text.empty() ? soci::i_null : soci::i_ok;
-                long long ts = num(ev, "timestamp_ms", now);
-                std::string dir = inbound ? "inbound" : "outbound";
-                std::string mstatus = inbound ? "received" : "sent";
-                long long sent_at = ts;
-                soci::indicator sai = inbound ? soci::i_null : soci::i_ok;
-                long long mid_row = 0;
-                s << "INSERT INTO messages (tenant, channel, conversation_id, direction, provider_message_id, text, "
-                     "attachments, payload, status, provider_timestamp_ms, sent_at_ms, created_at_ms) VALUES "
-                     "(:t, :c, :cv, :d, :m, :tx, :a, :p, :s, :ts, :sa, :n) "
-                     "ON CONFLICT (tenant, channel, provider_message_id) DO NOTHING RETURNING id",
-                    soci::use(tenant), soci::use(channel), soci::use(conv), soci::use(dir), soci::use(mid),
-                    soci::use(text_field, ti), soci::use(attachments, ati), soci::use(payload_text, pi),
-                    soci::use(mstatus), soci::use(ts), soci::use(sent_at, sai), soci::use(now), soci::into(mid_row);
-                if (!s.got_data()) {
+                    if (ev.contains(k)) extra[k] = ev.at(k);
+                w.extra = extra.empty() ? "" : json::serialize(extra);
+                w.extra_ind = extra.empty() ? soci::i_null : soci::i_ok;
+                w.ts = num(ev, "timestamp_ms", w.now);
+                w.direction = inbound ? "inbound" : "outbound";
+                w.status = inbound ? "received" : "sent";
+                w.sent_at = w.ts;
+                w.sent_ind = inbound ? soci::i_null : soci::i_ok;
+                if (!w.run(w.insert_message)) {
                     ++res.duplicates;
                     continue;
                 }
-                if (inbound)
-                    s << "UPDATE conversations SET last_inbound_at_ms = :ts WHERE id = :id AND "
-                         "(last_inbound_at_ms IS NULL OR last_inbound_at_ms < :ts2)",
-                        soci::use(ts), soci::use(conv), soci::use(ts);
-                long long eid = 0;
-                insert_event(s, tenant, channel, type, wid, text, now, &eid);
+                long long message_id = w.id;
+                if (inbound) w.run(w.touch_conversation);
+                long long eid = insert_event(w, type, text);
                 ++res.events_stored;
                 res.event_types.push_back(type);
-                if (inbound && opts_.has_routes && opts_.has_routes(tenant, type)) {
+                if (inbound && opts_.has_routes && opts_.has_routes(r.tenant, type)) {
                     ev["conversation_id"] = conv;
-                    ev["message_id"] = mid_row;
+                    ev["message_id"] = message_id;
                     ev["event_id"] = eid;
-                    add_route_job(s, tenant, "conv:" + std::to_string(conv), "route:" + std::to_string(eid),
-                                  json::serialize(ev), now);
+                    add_route_job(w, "conv:" + std::to_string(conv), "route:" + std::to_string(eid), json::serialize(ev));
                     ++res.jobs_created;
                 }
                 continue;
             }
             if (type == "message.status") {
-                apply_status(s, tenant, channel, ev, now);
+                apply_status(s, r.tenant, w.channel, ev, w.now);
             } else if (type == "webhook.unhandled") {
                 status = "unhandled";
                 if (note.empty()) note = str(ev, "reason");
             }
-            long long eid = 0;
-            insert_event(s, tenant, channel, type, wid, text, now, &eid);
+            long long eid = insert_event(w, type, text);
             ++res.events_stored;
             res.event_types.push_back(type);
-            if (type != "webhook.unhandled" && opts_.has_routes && opts_.has_routes(tenant, type)) {
+            if (type != "webhook.unhandled" && opts_.has_routes && opts_.has_routes(r.tenant, type)) {
                 ev["event_id"] = eid;
-                add_route_job(s, tenant, "event:" + std::to_string(eid), "route:" + std::to_string(eid),
-                              json::serialize(ev), now);
+                add_route_job(w, "event:" + std::to_string(eid), "route:" + std::to_string(eid), json::serialize(ev));
                 ++res.jobs_created;
             }
         }
-        if (count == 0) {
+        if (r.events.empty()) {
             status = "unhandled";
             note = "the channel produced no events";
         }
-        if (status != "handled" || !note.empty()) {
-            soci::indicator ni = note.empty() ? soci::i_null : soci::i_ok;
-            s << "UPDATE webhook_events SET status = :s, note = :n WHERE id = :id", soci::use(status),
-                soci::use(note, ni), soci::use(wid);
+        if (status != "handled") {
+            w.status = status;
+            w.note = note;
+            w.note_ind = note.empty() ? soci::i_null : soci::i_ok;
+            w.run(w.update_webhook);
         }
         return res;
-    }
-
-    void add_route_job(soci::session& s, const std::string& tenant, const std::string& lane, const std::string& key,
-                       const std::string& payload, int64_t now) {
-        s << "INSERT INTO jobs (tenant, kind, lane, idem_key, payload, state, attempts, next_attempt_at_ms, "
-             "created_at_ms, updated_at_ms) VALUES (:t, 'route', :l, :k, :p, 'pending', 0, :n, :c, :u) "
-             "ON CONFLICT (idem_key) DO NOTHING",
-            soci::use(tenant), soci::use(lane), soci::use(key), soci::use(payload), soci::use(now), soci::use(now),
-            soci::use(now);
     }
 
     void apply_status(soci::session& s, const std::string& tenant, const std::string& channel, const json::object& ev,
@@ -708,6 +757,7 @@ private:
     backend backend_ = backend::sqlite;
     std::string connect_;
     std::unique_ptr<soci::session> writer_;
+    std::unique_ptr<writer_statements> statements_; // the writer thread's, prepared on first use
     std::unique_ptr<soci::connection_pool> pool_;
     std::mutex mu_;
     std::condition_variable cv_;
