@@ -299,7 +299,6 @@ public:
         else
             for (auto it = tenants.begin(); it != tenants.end(); ++it) cfg.tenants.push_back(tenant(it->first, it->second));
 
-        if (!diags_.empty()) throw config_error(diags_);
         return cfg;
     }
 
@@ -373,17 +372,31 @@ public:
     }
 
 private:
+public:
+    const std::vector<diagnostic>& diagnostics() const { return diags_; }
+
+private:
     std::string file_;
     std::vector<diagnostic> diags_;
 };
 
 }  // namespace
 
-config load_config(const std::string& path) {
+config load_config(const std::string& path, std::vector<diagnostic>& diagnostics) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw config_error({{path, {}, "cannot read the configuration file"}});
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return loader(path).run(text);
+    loader l(path);
+    auto cfg = l.run(text);
+    diagnostics.insert(diagnostics.end(), l.diagnostics().begin(), l.diagnostics().end());
+    return cfg;
+}
+
+config load_config(const std::string& path) {
+    std::vector<diagnostic> diagnostics;
+    auto cfg = load_config(path, diagnostics);
+    if (!diagnostics.empty()) throw config_error(std::move(diagnostics));
+    return cfg;
 }
 
 }  // namespace switchboard::core

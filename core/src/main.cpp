@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -41,14 +42,22 @@ void print_diagnostics(const core::config_error& e) {
 }
 
 int check_config(const std::string& file) {
+    std::vector<core::diagnostic> diagnostics;
     try {
-        core::runtime rt(core::load_config(file));
+        auto cfg = core::load_config(file, diagnostics);
+        core::runtime rt(std::move(cfg));
+    } catch (const core::config_error& e) {
+        diagnostics.insert(diagnostics.end(), e.diagnostics().begin(), e.diagnostics().end());
+    }
+    if (diagnostics.empty()) {
         std::cout << file << ": ok\n";
         return 0;
-    } catch (const core::config_error& e) {
-        print_diagnostics(e);
-        return 1;
     }
+    std::stable_sort(diagnostics.begin(), diagnostics.end(), [](const auto& a, const auto& b) {
+        return std::pair(a.mark.line, a.mark.column) < std::pair(b.mark.line, b.mark.column);
+    });
+    for (auto& d : diagnostics) std::cerr << d.to_string() << '\n';
+    return 1;
 }
 
 int plugins_list(const std::string& file) {

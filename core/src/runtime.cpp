@@ -392,6 +392,15 @@ struct runtime::impl : host_services {
         auto inst = instance(j.tenant, target);
         if (!inst) return retry_or_dead(j, true, "tenant '" + j.tenant + "' has no plugin '" + target + "'", target, random01);
         if (type == "message.send") {
+            // A re-run after a crash: if the provider's echo already proved delivery, do not send twice.
+            if (j.attempts > 1) {
+                if (auto mid = db->delivered_by_job(j.id)) {
+                    inst->log(SB_LOG_INFO, "job " + std::to_string(j.id) +
+                                               " was already delivered before a restart (echo seen); not sending again");
+                    db->complete_command(j, json::serialize(json::object{{"provider_message_id", *mid}}), clock());
+                    return;
+                }
+            }
             if (auto c = db->conversation(num(cmd, "conversation_id")); c && c->last_inbound_at_ms > 0)
                 cmd["last_inbound_ms"] = c->last_inbound_at_ms;
         }

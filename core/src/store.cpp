@@ -296,6 +296,17 @@ public:
         return dead;
     }
 
+    std::optional<std::string> delivered_by_job(int64_t job_id) override {
+        soci::session s(*pool_);
+        std::string mid;
+        soci::indicator ind;
+        s << "SELECT provider_message_id FROM messages WHERE job_id = :j AND direction = 'outbound' AND "
+             "provider_message_id IS NOT NULL",
+            soci::use(job_id), soci::into(mid, ind);
+        if (!s.got_data() || ind != soci::i_ok) return std::nullopt;
+        return mid;
+    }
+
     std::optional<conversation_state> conversation(int64_t id) override {
         soci::session s(*pool_);
         conversation_state c;
@@ -518,11 +529,11 @@ private:
         // Bound values. SOCI keeps references to these, so they live as long as the statements.
         std::string tenant, plugin, channel, content_type, body, status, note, provider_id, name, account, type,
             payload, direction, mid, text, attachments, extra, lane, key;
-        long long now = 0, id = 0, contact_id = 0, conversation_id = 0, webhook_id = 0, ts = 0, sent_at = 0;
+        long long now = 0, id = 0, contact_id = 0, conversation_id = 0, webhook_id = 0, ts = 0, sent_at = 0, job_id = 0;
         int count = 0;
         soci::indicator name_ind = soci::i_ok, account_ind = soci::i_ok, text_ind = soci::i_ok,
                         attachments_ind = soci::i_ok, extra_ind = soci::i_ok, sent_ind = soci::i_ok,
-                        note_ind = soci::i_ok;
+                        note_ind = soci::i_ok, job_ind = soci::i_null;
 
         soci::statement savepoint, release, rollback_to, insert_webhook, update_webhook, select_identity,
             insert_contact, insert_identity, select_conversation, insert_conversation, insert_message,
@@ -559,13 +570,14 @@ private:
                                    soci::use(account, account_ind), soci::use(now), soci::into(conversation_id))),
               insert_message((s.prepare << "INSERT INTO messages (tenant, channel, conversation_id, direction, "
                                            "provider_message_id, text, attachments, payload, status, "
-                                           "provider_timestamp_ms, sent_at_ms, created_at_ms) VALUES "
-                                           "(:t, :c, :cv, :d, :m, :tx, :a, :p, :s, :ts, :sa, :n) "
+                                           "provider_timestamp_ms, sent_at_ms, job_id, created_at_ms) VALUES "
+                                           "(:t, :c, :cv, :d, :m, :tx, :a, :p, :s, :ts, :sa, :j, :n) "
                                            "ON CONFLICT (tenant, channel, provider_message_id) DO NOTHING RETURNING id",
                               soci::use(tenant), soci::use(channel), soci::use(conversation_id), soci::use(direction),
                               soci::use(mid), soci::use(text, text_ind), soci::use(attachments, attachments_ind),
                               soci::use(extra, extra_ind), soci::use(status), soci::use(ts),
-                              soci::use(sent_at, sent_ind), soci::use(now), soci::into(id))),
+                              soci::use(sent_at, sent_ind), soci::use(job_id, job_ind), soci::use(now),
+                              soci::into(id))),
               touch_conversation((s.prepare << "UPDATE conversations SET last_inbound_at_ms = :ts WHERE id = :id AND "
                                                "(last_inbound_at_ms IS NULL OR last_inbound_at_ms < :ts2)",
                                   soci::use(ts), soci::use(conversation_id), soci::use(ts))),
@@ -663,6 +675,15 @@ private:
                 w.status = inbound ? "received" : "sent";
                 w.sent_at = w.ts;
                 w.sent_ind = inbound ? soci::i_null : soci::i_ok;
+                // Our own sends carry the job id as Send API metadata, echoed back by Meta: it
+                // proves which job's message was delivered (see delivered_by_job).
+                w.job_ind = soci::i_null;
+                if (std::string meta = inbound ? "" : str(ev, "metadata");
+                    !meta.empty() && meta.size() < 19 &&
+                    std::all_of(meta.begin(), meta.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+                    w.job_id = std::stoll(meta);
+                    w.job_ind = soci::i_ok;
+                }
                 if (!w.run(w.insert_message)) {
                     ++res.duplicates;
                     continue;

@@ -184,3 +184,27 @@ TEST_CASE("key/value state honours expiry", "[store]") {
     s.db->kv_put("demo", "messenger", "token", "def", std::nullopt);
     CHECK(s.db->kv_get("demo", "messenger", "token", s.now + 99999999) == "def");
 }
+
+TEST_CASE("an echo carrying our job id as metadata proves that job's delivery", "[store]") {
+    temp_store s;
+    s.ingest({text_event("m1", "PSID", s.now)});
+    auto route = s.db->claim(s.now, 60000);
+    REQUIRE(route);
+    CHECK_FALSE(s.db->delivered_by_job(7));
+    auto echo = json::serialize(json::object{{"type", "message.echoed"},
+                                             {"channel", "messenger"},
+                                             {"provider_message_id", "m_reply"},
+                                             {"contact", {{"provider_id", "PSID"}}},
+                                             {"timestamp_ms", s.now},
+                                             {"metadata", "7"},
+                                             {"text", "Hi!"}});
+    auto other_app = json::serialize(json::object{{"type", "message.echoed"},
+                                                  {"channel", "messenger"},
+                                                  {"provider_message_id", "m_human"},
+                                                  {"contact", {{"provider_id", "PSID"}}},
+                                                  {"timestamp_ms", s.now},
+                                                  {"metadata", "sent from the inbox"}});
+    CHECK(s.ingest({echo, other_app}).ok);
+    CHECK(s.db->delivered_by_job(7) == "m_reply");
+    CHECK_FALSE(s.db->delivered_by_job(8));
+}

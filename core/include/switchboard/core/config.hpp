@@ -116,6 +116,12 @@ struct config {
 /// @throws config_error with every problem found (unreadable file, YAML syntax, unknown key...).
 config load_config(const std::string& path);
 
+/// Like load_config(), but returns what could be read and appends the problems to `diagnostics`
+/// instead of throwing, so that `check-config` can go on to check plugin settings and report
+/// everything at once. Values with problems are left out of the result.
+/// @throws config_error only when nothing can be read (unreadable file, YAML syntax error).
+config load_config(const std::string& path, std::vector<diagnostic>& diagnostics);
+
 /// Expands `${VAR}` and `${VAR:-default}` in `text` from the environment; `$$` is a literal `$`.
 /// @returns the expanded text, or nullopt with `error` set (naming the variable) when a variable
 /// without default is unset or the syntax is broken.

@@ -105,6 +105,11 @@ public:
 
     virtual std::optional<conversation_state> conversation(int64_t id) = 0;
 
+    /// The provider message id of an outbound message already recorded for command job `job_id`
+    /// (by an earlier attempt's commit, or by the provider's echo carrying the job id as metadata),
+    /// or nullopt. Lets a job re-run after a crash skip a send that the provider already accepted.
+    virtual std::optional<std::string> delivered_by_job(int64_t job_id) = 0;
+
     /// Makes every running job claimable now (single-instance SQLite start-up: nobody else runs them).
     virtual int release_running() = 0;
     /// Earliest next_attempt_at_ms of pending jobs, if any.
