@@ -15,6 +15,7 @@
 
 #include <boost/json.hpp>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -35,6 +36,26 @@ inline constexpr const char* send_timeout = "send_timeout";
 inline constexpr const char* default_graph_api_base = "https://graph.facebook.com/v21.0";
 /// Default of send_timeout, in milliseconds.
 inline constexpr int64_t default_send_timeout_ms = 10000;
+
+/// The settings schema every Meta channel declares. None is required: a tenant without secrets
+/// still starts; the instance logs what is missing and refuses webhooks (503) or sends (final
+/// error) until it is set. `token_doc` and `account_doc` describe the page access token and the
+/// account id setting (profile.account_setting) for this channel.
+constexpr std::array<sb_setting_spec, 7> channel_settings(const channel_profile& profile, const char* token_doc,
+                                                          const char* account_doc) {
+    return {{
+        {setting::app_secret, SB_SETTING_STRING, SB_SETTING_SECRET, nullptr,
+         "App Secret of the Meta app (App Dashboard > Settings > Basic); verifies X-Hub-Signature-256"},
+        {setting::verify_token, SB_SETTING_STRING, SB_SETTING_SECRET, nullptr,
+         "Verify Token entered with the callback URL in the App Dashboard (GET subscription handshake)"},
+        {setting::page_access_token, SB_SETTING_STRING, SB_SETTING_SECRET, nullptr, token_doc},
+        {profile.account_setting.data(), SB_SETTING_STRING, 0, nullptr, account_doc},
+        {setting::graph_api_base, SB_SETTING_STRING, 0, default_graph_api_base, "Graph API base URL, with version"},
+        {setting::messaging_window, SB_SETTING_DURATION, 0, "86400000",
+         "refuse replies this long after the customer's last message (Meta's standard window is 24 h)"},
+        {setting::send_timeout, SB_SETTING_DURATION, 0, "10000", "timeout of one Send API request"},
+    }};
+}
 
 /// A tenant's settings for a Meta channel, read once at create.
 struct channel_config {
