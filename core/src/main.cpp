@@ -3,12 +3,14 @@
 #include <switchboard/core/plugin_host.hpp>
 #include <switchboard/core/runtime.hpp>
 
+#include <boost/json.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <pthread.h>
 #include <string>
@@ -26,6 +28,7 @@ const char* usage =
     "usage: switchboard run --config FILE          serve in the foreground (stop with SIGTERM/SIGINT)\n"
     "       switchboard check-config --config FILE validate configuration, plugins and settings\n"
     "       switchboard plugins list --config FILE list the plugins found on the plugin paths\n"
+    "       switchboard plugins inspect FILE [--json] describe a plugin file without loading it here\n"
     "       switchboard --version\n";
 
 void setup_logging() {
@@ -63,7 +66,7 @@ int check_config(const std::string& file) {
 int plugins_list(const std::string& file) {
     std::vector<std::string> paths;
     try {
-        paths = core::load_config(file).plugin_paths;
+        paths = core::plugin_search_paths(core::load_config(file));
     } catch (const core::config_error& e) {
         print_diagnostics(e);
         return 1;
@@ -83,6 +86,59 @@ int plugins_list(const std::string& file) {
     return catalog.refused.empty() ? 0 : 1;
 }
 
+// Runs in a child of `plugins inspect`: loads the plugin and prints its descriptor as JSON.
+int plugins_describe(const std::string& file) {
+    try {
+        std::cout << core::describe_plugin_json(*core::load_plugin(file)) << '\n';
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << e.what() << '\n';
+        return 3;
+    }
+}
+
+int plugins_inspect(const std::string& file, bool as_json) {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    auto result = core::inspect_plugin(ec ? std::string("switchboard") : self.string(), file);
+    if (!result.ok) {
+        std::cerr << file << ": not a usable plugin: " << result.error << '\n';
+        return 1;
+    }
+    if (as_json) {
+        std::cout << result.json;
+        return 0;
+    }
+    auto d = boost::json::parse(result.json).as_object();
+    auto text = [&](const boost::json::object& o, const char* k) {
+        auto* v = o.if_contains(k);
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    auto join = [](const boost::json::array& a) {
+        std::string out;
+        for (auto& v : a) out += (out.empty() ? "" : ", ") + std::string(v.as_string());
+        return out.empty() ? std::string("none") : out;
+    };
+    std::cout << "name:         " << text(d, "name") << '\n'
+              << "version:      " << text(d, "version") << '\n'
+              << "license:      " << text(d, "license") << '\n'
+              << "description:  " << text(d, "description") << '\n'
+              << "abi:          " << text(d, "abi") << " (this host: " << SB_ABI_MAJOR << '.' << SB_ABI_MINOR << ")\n"
+              << "capabilities: " << join(d.at("capabilities").as_array()) << '\n'
+              << "stages:       " << join(d.at("stages").as_array()) << '\n'
+              << "file:         " << text(d, "file") << '\n'
+              << "settings:\n";
+    for (auto& v : d.at("settings").as_array()) {
+        auto& st = v.as_object();
+        std::string flags = text(st, "type");
+        if (st.at("required").as_bool()) flags += ", required";
+        if (st.at("secret").as_bool()) flags += ", secret";
+        if (st.at("default").is_string()) flags += ", default " + std::string(st.at("default").as_string());
+        std::cout << "  " << text(st, "name") << " (" << flags << ")\n      " << text(st, "description") << '\n';
+    }
+    return 0;
+}
+
 int run(const std::string& file) {
     // Block the stop signals in every thread; the main thread waits for them with sigwait.
     sigset_t signals;
@@ -94,7 +150,7 @@ int run(const std::string& file) {
 
     std::unique_ptr<core::runtime> rt;
     try {
-        rt = std::make_unique<core::runtime>(core::load_config(file));
+        rt = std::make_unique<core::runtime>(core::load_config(file), core::runtime::instance_failures::isolate);
         rt->start();
     } catch (const core::config_error& e) {
         print_diagnostics(e);
@@ -134,8 +190,27 @@ int main(int argc, char** argv) {
     std::string command = args[0];
     size_t next = 1;
     if (command == "plugins") {
-        if (args.size() < 2 || args[1] != "list") {
-            std::cerr << "switchboard plugins: unknown subcommand\n" << usage;
+        std::string sub = args.size() >= 2 ? args[1] : "";
+        if (sub == "inspect" || sub == "describe") {
+            std::string file;
+            bool as_json = false;
+            for (size_t i = 2; i < args.size(); ++i) {
+                if (args[i] == "--json") as_json = true;
+                else if (file.empty()) file = args[i];
+                else {
+                    std::cerr << "switchboard plugins " << sub << ": unexpected argument '" << args[i] << "'\n";
+                    return 2;
+                }
+            }
+            if (file.empty()) {
+                std::cerr << "switchboard plugins " << sub << ": FILE is required\n" << usage;
+                return 2;
+            }
+            spdlog::set_level(spdlog::level::off); // plugins may log at load; keep the output clean
+            return sub == "inspect" ? plugins_inspect(file, as_json) : plugins_describe(file);
+        }
+        if (sub != "list") {
+            std::cerr << "switchboard plugins: unknown subcommand '" << sub << "'\n" << usage;
             return 2;
         }
         command = "plugins list";

@@ -6,8 +6,18 @@
 
 #include <algorithm>
 #include <cstring>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
 
 namespace switchboard::core {
 
@@ -64,13 +74,27 @@ std::shared_ptr<loaded_plugin> load_plugin(const std::string& file) {
     try {
         lib->lib.load(file, boost::dll::load_mode::rtld_local | boost::dll::load_mode::rtld_now);
     } catch (const std::exception& e) {
-        throw plugin_load_error("not a loadable shared object: " + std::string(e.what()));
+        // Keep dlerror's own words, without Boost's wrapping around them.
+        std::string what = e.what();
+        const std::string marker = "dlerror system message: ";
+        if (auto at = what.find(marker); at != std::string::npos) {
+            what = what.substr(at + marker.size());
+            if (auto end = what.rfind("): "); end != std::string::npos) what = what.substr(0, end);
+        }
+        throw plugin_load_error("not a loadable shared object: " + what);
     }
     if (!lib->lib.has(SB_PLUGIN_EXPORT_NAME))
         throw plugin_load_error("not a Switchboard plugin: it does not export '" SB_PLUGIN_EXPORT_NAME
                                 "' (declare it with SWITCHBOARD_PLUGIN from <switchboard/sdk/plugin.hpp>)");
     auto& entry = lib->lib.get_alias<const sb_plugin_descriptor*()>(SB_PLUGIN_EXPORT_NAME);
-    const sb_plugin_descriptor* d = entry();
+    const sb_plugin_descriptor* d = nullptr;
+    try {
+        d = entry();
+    } catch (const std::exception& e) {
+        throw plugin_load_error(std::string("the plugin's entry point threw: ") + e.what());
+    } catch (...) {
+        throw plugin_load_error("the plugin's entry point threw an exception");
+    }
     if (!d) throw plugin_load_error("the plugin's entry point returned no descriptor");
     // Read only the leading version fields until the version is known to be compatible.
     if (d->struct_size < offsetof(sb_plugin_descriptor, name))
@@ -97,10 +121,123 @@ std::shared_ptr<loaded_plugin> load_plugin(const std::string& file) {
     return p;
 }
 
+std::string describe_plugin_json(const loaded_plugin& plugin) {
+    auto& d = plugin.descriptor();
+    boost::json::array caps, stages, settings;
+    std::string names = plugin.capability_names();
+    for (size_t pos = 0; pos < names.size();) {
+        size_t comma = names.find(',', pos);
+        if (comma == std::string::npos) comma = names.size();
+        if (names.substr(pos, comma - pos) != "none") caps.emplace_back(names.substr(pos, comma - pos));
+        pos = comma + 1;
+    }
+    for (size_t i = 0; i < d.stages_count; ++i) stages.emplace_back(d.stages[i] ? d.stages[i] : "");
+    static const char* types[] = {"string", "int", "bool", "duration"};
+    for (size_t i = 0; i < d.settings_count; ++i) {
+        auto& spec = d.settings[i];
+        boost::json::object o{{"name", spec.name ? spec.name : ""},
+                              {"type", spec.type < 4 ? types[spec.type] : "unknown"},
+                              {"required", (spec.flags & SB_SETTING_REQUIRED) != 0},
+                              {"secret", (spec.flags & SB_SETTING_SECRET) != 0},
+                              {"description", spec.description ? spec.description : ""}};
+        if (spec.default_value) o["default"] = spec.default_value;
+        else o["default"] = nullptr;
+        settings.push_back(std::move(o));
+    }
+    boost::json::object out{{"file", plugin.file()},
+                            {"name", plugin.name()},
+                            {"version", d.version ? d.version : ""},
+                            {"license", d.license ? d.license : ""},
+                            {"description", d.description ? d.description : ""},
+                            {"abi", abi_string(d.abi_major, d.abi_minor)},
+                            {"capabilities", std::move(caps)},
+                            {"stages", std::move(stages)},
+                            {"settings", std::move(settings)}};
+    return boost::json::serialize(out);
+}
+
+inspection inspect_plugin(const std::string& helper_program, const std::string& file, int64_t timeout_ms) {
+    inspection out;
+    int out_pipe[2], err_pipe[2];
+    if (pipe(out_pipe) != 0 || pipe(err_pipe) != 0) {
+        out.error = "cannot create pipes";
+        return out;
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+    posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
+    posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
+    std::vector<std::string> args = {helper_program, "plugins", "describe", file};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    int rc = posix_spawn(&pid, helper_program.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(out_pipe[1]);
+    close(err_pipe[1]);
+    if (rc != 0) {
+        close(out_pipe[0]);
+        close(err_pipe[0]);
+        out.error = "cannot start " + helper_program + ": " + std::strerror(rc);
+        return out;
+    }
+    std::string child_out, child_err;
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    bool timed_out = false;
+    while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            timed_out = true;
+            kill(pid, SIGKILL);
+            break;
+        }
+        if (poll(fds, 2, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            char buf[4096];
+            ssize_t n = read(fds[i].fd, buf, sizeof buf);
+            if (n <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+            } else {
+                (i == 0 ? child_out : child_err).append(buf, static_cast<size_t>(n));
+            }
+        }
+    }
+    for (auto& f : fds)
+        if (f.fd >= 0) close(f.fd);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    while (!child_err.empty() && (child_err.back() == '\n' || child_err.back() == '\r')) child_err.pop_back();
+    if (timed_out) {
+        out.error = "loading the plugin did not finish within " + std::to_string(timeout_ms) + " ms";
+    } else if (WIFSIGNALED(status)) {
+        out.error = std::string("the plugin crashed while loading (signal ") + std::to_string(WTERMSIG(status)) + ", " +
+                    strsignal(WTERMSIG(status)) + ")";
+    } else if (WEXITSTATUS(status) != 0) {
+        out.error = child_err.empty() ? "the inspector exited with status " + std::to_string(WEXITSTATUS(status)) : child_err;
+    } else {
+        out.ok = true;
+        out.json = child_out;
+    }
+    return out;
+}
+
 std::shared_ptr<loaded_plugin> plugin_catalog::find(const std::string& name) const {
     for (auto& p : plugins)
         if (p->name() == name) return p;
     return nullptr;
+}
+
+std::vector<std::string> plugin_search_paths(const config& cfg) {
+    auto paths = cfg.plugin_paths;
+    std::string installed = SWITCHBOARD_DEFAULT_PLUGIN_DIR;
+    if (std::find(paths.begin(), paths.end(), installed) == paths.end()) paths.push_back(installed);
+    return paths;
 }
 
 plugin_catalog scan_plugins(const std::vector<std::string>& paths) {

@@ -58,6 +58,8 @@ struct runtime::impl : host_services {
     std::map<std::string, std::map<std::string, std::unique_ptr<plugin_instance>>> instances;
     // plugin -> account id -> instances
     std::map<std::string, std::map<std::string, std::vector<plugin_instance*>>> accounts;
+    // tenant -> plugin -> why create() failed (isolated instances)
+    std::map<std::string, std::map<std::string, std::string>> failed_instances;
     std::unique_ptr<store> db;
     std::unique_ptr<http_server> server;
     std::vector<std::thread> workers;
@@ -107,8 +109,8 @@ struct runtime::impl : host_services {
     }
 
     // --- set-up --------------------------------------------------------------------------------
-    void prepare() {
-        catalog = scan_plugins(cfg.plugin_paths);
+    void prepare(runtime::instance_failures failures) {
+        catalog = scan_plugins(plugin_search_paths(cfg));
         for (auto& r : catalog.refused) spdlog::warn("plugin {} refused: {}", r.file, r.reason);
         auto diags = validate_tenants(cfg, catalog);
         if (!diags.empty()) throw config_error(diags);
@@ -121,7 +123,15 @@ struct runtime::impl : host_services {
                         if (!id.empty()) accounts[use.plugin][id].push_back(inst.get());
                     instances[t.id][use.plugin] = std::move(inst);
                 } catch (const std::exception& e) {
-                    diags.push_back({cfg.file, use.mark, e.what()});
+                    if (failures == runtime::instance_failures::strict) {
+                        diags.push_back({cfg.file, use.mark, e.what()});
+                    } else {
+                        spdlog::error("[tenant={} plugin={}] instance failed to start, the tenant's {} webhooks will be "
+                                      "answered 503 while every other tenant is served: {}",
+                                      t.id, use.plugin, use.plugin, e.what());
+                        stats.add("switchboard_plugin_errors_total", {{"tenant", t.id}, {"plugin", use.plugin}});
+                        failed_instances[t.id][use.plugin] = e.what();
+                    }
                 }
             }
         }
@@ -193,12 +203,16 @@ struct runtime::impl : host_services {
         auto loaded = catalog.find(plugin);
         bool used = false;
         for (auto& [t, m] : instances) used = used || m.count(plugin);
+        for (auto& [t, m] : failed_instances) used = used || m.count(plugin);
         if (!loaded || !used) return reply(404, "unknown plugin '" + plugin + "'\n", route);
 
         inbound_request in{req.method, req.path, req.query, std::move(req.headers), std::move(req.body)};
         std::vector<plugin_instance*> targets;
         if (segs.size() == 2) {
             auto inst = instance(segs[1], plugin);
+            auto failed = failed_instances.find(segs[1]);
+            if (!inst && failed != failed_instances.end() && failed->second.count(plugin))
+                return reply(503, "plugin '" + plugin + "' failed to start for this tenant; see the service log\n", route);
             if (!inst) return reply(404, "unknown tenant '" + segs[1] + "' for plugin '" + plugin + "'\n", route);
             targets.push_back(inst);
         } else if (req.method == "GET") {
@@ -423,10 +437,10 @@ struct runtime::impl : host_services {
     }
 };
 
-runtime::runtime(config cfg, clock_fn clock) : impl_(std::make_unique<impl>()) {
+runtime::runtime(config cfg, instance_failures failures, clock_fn clock) : impl_(std::make_unique<impl>()) {
     impl_->cfg = std::move(cfg);
     impl_->clock = std::move(clock);
-    impl_->prepare();
+    impl_->prepare(failures);
 }
 
 runtime::~runtime() { stop(); }

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <boost/json.hpp>
+
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
@@ -63,13 +65,17 @@ TEST_CASE("incompatible plugins are refused with a message naming both versions"
           std::string::npos);
     CHECK(refusal(fixtures + "/switchboard-garbage.so").rfind("not a loadable shared object", 0) == 0);
     CHECK(refusal(fixtures + "/does-not-exist.so").rfind("not a loadable shared object", 0) == 0);
+    CHECK(refusal(fixtures + "/switchboard-garbage.so") ==
+          "not a loadable shared object: " + fixtures + "/switchboard-garbage.so: file too short");
+    CHECK(refusal(fixtures + "/switchboard-throwing.so") == "the plugin's entry point threw: static initialisation failed");
 }
 
 TEST_CASE("scanning a directory loads the good and lists the refused", "[plugins]") {
     auto catalog = scan_plugins({fixtures, "/nonexistent/dir"});
-    REQUIRE(catalog.plugins.size() == 1);
-    CHECK(catalog.plugins[0]->name() == "fixture");
-    CHECK(catalog.refused.size() == 4);
+    REQUIRE(catalog.plugins.size() == 2);
+    CHECK(catalog.find("fixture"));
+    CHECK(catalog.find("faulty"));
+    CHECK(catalog.refused.size() == 5); // stale, future, noexport, garbage, throwing
     CHECK(catalog.find("stale") == nullptr);
 }
 
@@ -153,4 +159,20 @@ TEST_CASE("secrets can be read from <name>_file settings", "[plugins]") {
     REQUIRE(diags.size() == 1);
     CHECK(diags[0].message.find("cannot read file '/nonexistent/secret'") != std::string::npos);
     CHECK(diags[0].mark.line == 5);
+}
+
+TEST_CASE("plugins are inspected in a child process", "[plugins]") {
+    auto self = std::string(SWITCHBOARD_BINARY);
+    auto good = inspect_plugin(self, plugins + "/switchboard-templates.so");
+    REQUIRE(good.ok);
+    auto d = boost::json::parse(good.json).as_object();
+    CHECK(d.at("name") == "templates");
+    CHECK(d.at("abi") == "1.0");
+    CHECK(d.at("stages").as_array().size() == 1);
+    auto stale = inspect_plugin(self, fixtures + "/switchboard-stale.so");
+    CHECK_FALSE(stale.ok);
+    CHECK(stale.error == "built against SDK ABI 0.9 but this host implements ABI 1.0: rebuild it against SDK 1.0");
+    auto missing = inspect_plugin("/nonexistent/switchboard", fixtures + "/switchboard-fixture.so");
+    CHECK_FALSE(missing.ok);
+    CHECK(missing.error.find("cannot start") != std::string::npos);
 }

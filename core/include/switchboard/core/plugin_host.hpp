@@ -51,6 +51,23 @@ public:
 /// @throws plugin_load_error (not a shared object, no switchboard_plugin_v1 export, wrong ABI...).
 std::shared_ptr<loaded_plugin> load_plugin(const std::string& file);
 
+/// The descriptor as JSON: {"file","name","version","license","description","abi":"M.m",
+/// "capabilities":[...],"stages":[...],"settings":[{"name","type","required","secret","default"
+/// (null when none),"description"}]}.
+std::string describe_plugin_json(const loaded_plugin& plugin);
+
+/// Result of inspecting a plugin file in a child process.
+struct inspection {
+    bool ok = false;
+    std::string json;   ///< describe_plugin_json() output when ok
+    std::string error;  ///< why the file is not a usable plugin when !ok
+};
+
+/// Loads `file` in a child process (running `helper_program plugins describe FILE`), so that no
+/// plugin code runs in the calling process: a plugin that crashes or hangs while loading only
+/// takes the child down. `timeout_ms` bounds the child's run time.
+inspection inspect_plugin(const std::string& helper_program, const std::string& file, int64_t timeout_ms = 10'000);
+
 struct plugin_refusal {
     std::string file;
     std::string reason;
@@ -63,6 +80,10 @@ struct plugin_catalog {
     /// Plugin by name, or nullptr.
     std::shared_ptr<loaded_plugin> find(const std::string& name) const;
 };
+
+/// The plugin search path of a config: plugins.paths, then the installed plugin directory
+/// (${libdir}/switchboard/plugins of this build's install prefix) unless already listed.
+std::vector<std::string> plugin_search_paths(const config& cfg);
 
 /// Loads every `switchboard-*.so` in each directory of `paths` (a path naming a file loads that
 /// file). Missing directories are skipped; the first plugin of a given name wins.

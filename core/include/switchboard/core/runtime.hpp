@@ -22,8 +22,15 @@ int64_t system_now_ms();
 /// Construction performs everything `check-config` checks; it touches no database or socket.
 class runtime {
 public:
-    /// @throws config_error listing every problem (config, plugins, settings, instance creation).
-    explicit runtime(config cfg, clock_fn clock = system_now_ms);
+    /// How to treat a plugin instance whose create() fails (the plugin refuses a tenant's settings
+    /// or throws): `strict` reports it as a config error (check-config); `isolate` logs it with
+    /// tenant and plugin, counts it in /metrics and serves every other tenant, answering that
+    /// tenant's webhooks for the plugin with 503 (run).
+    enum class instance_failures { strict, isolate };
+
+    /// @throws config_error listing every problem (config, plugins, settings, and instance creation
+    /// when `failures` is strict).
+    explicit runtime(config cfg, instance_failures failures = instance_failures::strict, clock_fn clock = system_now_ms);
     ~runtime();
 
     const config& cfg() const;

@@ -1,0 +1,48 @@
+// A channel plugin that misbehaves on demand, per tenant, so tests can prove the host isolates
+// it: setting `mode` = ok | throw | error | refuse_create.
+//   ok            webhook → one message.received (body: {"id","from","text"}), 200
+//   throw         handle_webhook throws a std::runtime_error
+//   error         handle_webhook reports a plugin_error(final)
+//   refuse_create the instance refuses to be created
+#include <switchboard/sdk/plugin.hpp>
+
+#include <stdexcept>
+
+namespace {
+namespace sdk = switchboard::sdk;
+
+class faulty_instance : public sdk::instance {
+public:
+    faulty_instance(const sdk::host& host, const sdk::settings& s) : host_(host), mode_(s.string("mode", "ok")) {
+        if (mode_ == "refuse_create") throw sdk::plugin_error(sdk::error_kind::invalid, "mode refuse_create: refusing to start");
+    }
+    void handle_webhook(const sdk::request& req, sdk::webhook_result& out) override {
+        if (mode_ == "throw") throw std::runtime_error("boom: faulty plugin threw");
+        if (mode_ == "error") throw sdk::plugin_error(sdk::error_kind::final, "faulty plugin reports an error");
+        auto body = boost::json::parse(req.body()).as_object();
+        out.emit({{"type", "message.received"},
+                  {"provider_message_id", body.at("id")},
+                  {"contact", {{"provider_id", body.at("from")}}},
+                  {"timestamp_ms", host_.now_ms()},
+                  {"text", body.at("text")}});
+        out.respond(200, "ok");
+    }
+
+private:
+    sdk::host host_;
+    std::string mode_;
+};
+
+const sb_setting_spec settings[] = {{"mode", SB_SETTING_STRING, 0, "ok", "ok | throw | error | refuse_create"}};
+
+const sdk::plugin_info info{
+    .name = "faulty",
+    .version = "0.0.1",
+    .description = "test fixture plugin that fails on demand",
+    .capabilities = SB_CAP_CHANNEL,
+    .settings = settings,
+    .settings_count = 1,
+};
+}  // namespace
+
+SWITCHBOARD_PLUGIN(faulty_instance, info)
