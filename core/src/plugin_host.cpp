@@ -235,7 +235,10 @@ std::shared_ptr<loaded_plugin> plugin_catalog::find(const std::string& name) con
 
 std::vector<std::string> plugin_search_paths(const config& cfg) {
     auto paths = cfg.plugin_paths;
-    std::string installed = SWITCHBOARD_DEFAULT_PLUGIN_DIR;
+    std::error_code ec;
+    auto exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) return paths;
+    auto installed = (exe.parent_path() / SWITCHBOARD_PLUGIN_DIR_FROM_BIN).lexically_normal().string();
     if (std::find(paths.begin(), paths.end(), installed) == paths.end()) paths.push_back(installed);
     return paths;
 }

@@ -82,7 +82,8 @@ struct plugin_catalog {
 };
 
 /// The plugin search path of a config: plugins.paths, then the installed plugin directory
-/// (${libdir}/switchboard/plugins of this build's install prefix) unless already listed.
+/// (<prefix>/lib/switchboard/plugins, found relative to the running program, so any install
+/// prefix works) unless already listed.
 std::vector<std::string> plugin_search_paths(const config& cfg);
 
 /// Loads every `switchboard-*.so` in each directory of `paths` (a path naming a file loads that
