@@ -283,13 +283,14 @@ public:
         }
         if (auto s = root["delivery"]; s && check_keys(s, "delivery",
                                                      {"workers", "max_attempts", "backoff_initial", "backoff_max",
-                                                      "http_timeout", "lease"})) {
+                                                      "http_timeout", "lease", "echo_grace"})) {
             integer(s, "workers", cfg.delivery.workers, 1, 256);
             integer(s, "max_attempts", cfg.delivery.max_attempts, 1, 1000);
             duration(s, "backoff_initial", cfg.delivery.backoff_initial_ms);
             duration(s, "backoff_max", cfg.delivery.backoff_max_ms);
             duration(s, "http_timeout", cfg.delivery.http_timeout_ms);
             duration(s, "lease", cfg.delivery.lease_ms);
+            duration(s, "echo_grace", cfg.delivery.echo_grace_ms);
         }
         if (cfg.plugin_paths.empty() && !root["plugins"]) cfg.plugin_paths = {"build/plugins"};
 

@@ -2,6 +2,7 @@
 #include <switchboard/core/config.hpp>
 #include <switchboard/core/plugin_host.hpp>
 #include <switchboard/core/runtime.hpp>
+#include <switchboard/core/scaffold.hpp>
 
 #include <boost/json.hpp>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -29,6 +30,7 @@ const char* usage =
     "       switchboard check-config --config FILE validate configuration, plugins and settings\n"
     "       switchboard plugins list --config FILE list the plugins found on the plugin paths\n"
     "       switchboard plugins inspect FILE [--json] describe a plugin file without loading it here\n"
+    "       switchboard plugins new --kind channel NAME DIR   write a buildable, tested plugin skeleton\n"
     "       switchboard --version\n";
 
 void setup_logging() {
@@ -208,6 +210,31 @@ int main(int argc, char** argv) {
             }
             spdlog::set_level(spdlog::level::off); // plugins may log at load; keep the output clean
             return sub == "inspect" ? plugins_inspect(file, as_json) : plugins_describe(file);
+        }
+        if (sub == "new") {
+            std::string kind = "channel";
+            std::vector<std::string> positional;
+            for (size_t i = 2; i < args.size(); ++i) {
+                if (args[i] == "--kind" && i + 1 < args.size()) kind = args[++i];
+                else if (args[i].rfind("--kind=", 0) == 0) kind = args[i].substr(7);
+                else positional.push_back(args[i]);
+            }
+            if (positional.size() != 2) {
+                std::cerr << "switchboard plugins new: NAME and DIR are required\n" << usage;
+                return 2;
+            }
+            try {
+                auto files = core::write_scaffold(kind, positional[0], positional[1]);
+                std::cout << "wrote a " << kind << " plugin '" << positional[0] << "' in " << positional[1] << ":\n";
+                for (auto& f : files) std::cout << "  " << f << '\n';
+                std::cout << "next: cmake -S " << positional[1] << " -B " << positional[1]
+                          << "/build -DCMAKE_PREFIX_PATH=<switchboard prefix> && cmake --build " << positional[1]
+                          << "/build && ctest --test-dir " << positional[1] << "/build\n";
+                return 0;
+            } catch (const std::exception& e) {
+                std::cerr << "switchboard plugins new: " << e.what() << '\n';
+                return 1;
+            }
         }
         if (sub != "list") {
             std::cerr << "switchboard plugins: unknown subcommand '" << sub << "'\n" << usage;

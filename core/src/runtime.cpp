@@ -145,7 +145,8 @@ struct runtime::impl : host_services {
         stats.describe("switchboard_events_total", "counter", "Normalized events stored, by type.");
         stats.describe("switchboard_webhook_duplicates_total", "counter", "Provider retries dropped as duplicates.");
         stats.describe("switchboard_jobs", "gauge", "Jobs in the durable outbox, by state.");
-        stats.describe("switchboard_delivery_attempts_total", "counter", "Job attempts, by plugin and outcome.");
+        stats.describe("switchboard_delivery_attempts_total", "counter", "Command attempts (sends...), by plugin and outcome.");
+        stats.describe("switchboard_route_jobs_total", "counter", "Route jobs (stages run on an event), by outcome.");
         stats.describe("switchboard_delivery_latency_seconds", "histogram", "Duration of delivery attempts.");
         stats.describe("switchboard_plugin_errors_total", "counter", "Plugin calls that failed, by tenant and plugin.");
     }
@@ -308,9 +309,9 @@ struct runtime::impl : host_services {
             }
             std::optional<job> j;
             try {
-                j = db->claim(clock(), cfg.delivery.lease_ms);
+                j = db->claim(clock(), cfg.delivery.lease_ms, cfg.delivery.max_attempts);
             } catch (const std::exception& e) {
-                spdlog::error("dispatcher: cannot claim jobs: {}", e.what());
+                spdlog::error("dispatcher: cannot claim jobs: {}", storage_error_message(e));
             }
             if (j) {
                 process(*j, uniform(rng));
@@ -332,7 +333,8 @@ struct runtime::impl : host_services {
             else run_command(j, random01);
         } catch (const std::exception& e) {
             // Storage trouble while finishing: the lease expires and the job runs again.
-            spdlog::error("[tenant={}] job {} ({}) could not be finished: {}", j.tenant, j.id, j.kind, e.what());
+            spdlog::error("[tenant={}] job {} ({}) could not be finished: {}", j.tenant, j.id, j.kind,
+                          storage_error_message(e));
         }
     }
 
@@ -367,10 +369,15 @@ struct runtime::impl : host_services {
                 auto dot = stage.find('.');
                 std::string pname = stage.substr(0, dot), sname = stage.substr(dot + 1);
                 auto inst = instance(j.tenant, pname);
-                if (!inst) return retry_or_dead(j, true, "tenant has no plugin '" + pname + "'", pname, random01);
+                if (!inst) {
+                    stats.add("switchboard_route_jobs_total", {{"outcome", "final"}});
+                    return retry_or_dead(j, true, "tenant has no plugin '" + pname + "'", pname, random01);
+                }
                 auto out = inst->run_stage(sname, event_text);
                 if (out.status != SB_OK) {
                     stats.add("switchboard_plugin_errors_total", {{"tenant", j.tenant}, {"plugin", pname}});
+                    stats.add("switchboard_route_jobs_total",
+                              {{"outcome", out.status == SB_ERR_RETRYABLE ? "retryable" : "final"}});
                     return retry_or_dead(j, out.status != SB_ERR_RETRYABLE, "stage " + stage + ": " + out.message, pname,
                                          random01);
                 }
@@ -394,8 +401,24 @@ struct runtime::impl : host_services {
         }
         db->complete_route(j, commands, events, clock());
         for (auto& e : events) stats.add("switchboard_events_total", {{"type", str(json::parse(e).as_object(), "type")}});
-        stats.add("switchboard_delivery_attempts_total", {{"plugin", "route"}, {"outcome", "success"}});
+        stats.add("switchboard_route_jobs_total", {{"outcome", "success"}});
         if (!commands.empty()) notify_workers();
+    }
+
+    /// Records a delivered command. The provider has accepted it, so a storage hiccup here must
+    /// not turn into a second send: retry the write a few times before leaving it to the lease.
+    void finish_command(const job& j, const std::string& result) {
+        for (int attempt = 1;; ++attempt) {
+            try {
+                db->complete_command(j, result, clock());
+                return;
+            } catch (const std::exception& e) {
+                if (attempt == 5) throw;
+                spdlog::warn("[tenant={}] job {} was delivered but recording it failed (try {} of 5): {}", j.tenant, j.id,
+                             attempt, storage_error_message(e));
+                std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+            }
+        }
     }
 
     void run_command(const job& j, double random01) {
@@ -405,16 +428,27 @@ struct runtime::impl : host_services {
         if (target.empty()) target = str(cmd, "channel");
         auto inst = instance(j.tenant, target);
         if (!inst) return retry_or_dead(j, true, "tenant '" + j.tenant + "' has no plugin '" + target + "'", target, random01);
-        if (type == "message.send") {
-            // A re-run after a crash: if the provider's echo already proved delivery, do not send twice.
-            if (j.attempts > 1) {
-                if (auto mid = db->delivered_by_job(j.id)) {
-                    inst->log(SB_LOG_INFO, "job " + std::to_string(j.id) +
-                                               " was already delivered before a restart (echo seen); not sending again");
-                    db->complete_command(j, json::serialize(json::object{{"provider_message_id", *mid}}), clock());
-                    return;
-                }
+        if (type == "message.send" && j.interrupted_at_ms) {
+            // An earlier attempt was interrupted mid-call: the provider may have accepted it. Its
+            // echo proves it (by job id in metadata, or same text in the conversation); wait for
+            // the echo a while before sending again, so one inbound message gets one reply.
+            int64_t since = *j.interrupted_at_ms - cfg.delivery.lease_ms - 60'000;
+            if (auto mid = db->delivered_by_job(j.id, num(cmd, "conversation_id"), str(cmd, "text"), since)) {
+                inst->log(SB_LOG_INFO, "job " + std::to_string(j.id) +
+                                           ": an interrupted attempt was delivered (echo seen); not sending again");
+                finish_command(j, json::serialize(json::object{{"provider_message_id", *mid}}));
+                return;
             }
+            int64_t until = *j.interrupted_at_ms + cfg.delivery.echo_grace_ms;
+            if (clock() < until) {
+                db->postpone(j, until, clock());
+                return;
+            }
+            inst->log(SB_LOG_WARN, "job " + std::to_string(j.id) +
+                                       ": the outcome of an interrupted attempt is unknown and no echo arrived within "
+                                       "delivery.echo_grace; sending again");
+        }
+        if (type == "message.send") {
             if (auto c = db->conversation(num(cmd, "conversation_id")); c && c->last_inbound_at_ms > 0)
                 cmd["last_inbound_ms"] = c->last_inbound_at_ms;
         }
@@ -425,7 +459,7 @@ struct runtime::impl : host_services {
         stats.observe("switchboard_delivery_latency_seconds", {{"plugin", target}}, seconds);
         if (out.status == SB_OK) {
             stats.add("switchboard_delivery_attempts_total", {{"plugin", target}, {"outcome", "success"}});
-            db->complete_command(j, out.outputs.empty() ? "{}" : out.outputs.front(), clock());
+            finish_command(j, out.outputs.empty() ? "{}" : out.outputs.front());
             inst->log(SB_LOG_INFO, "job " + std::to_string(j.id) + " " + type + " delivered (attempt " +
                                        std::to_string(j.attempts) + ")");
             return;
@@ -459,7 +493,7 @@ void runtime::start() {
     so.has_routes = [&m](const std::string& t, const std::string& type) { return m.has_routes(t, type); };
     m.db = store::open(so);
     if (m.db->is_sqlite()) {
-        if (int n = m.db->release_running()) spdlog::info("dispatcher: {} interrupted job(s) will run again", n);
+        if (int n = m.db->release_running(m.clock())) spdlog::info("dispatcher: {} interrupted job(s) will run again", n);
     }
     m.stats.gauge_callback("switchboard_jobs", [&m] {
         std::vector<std::pair<labels, double>> out;

@@ -19,6 +19,11 @@ namespace switchboard::core {
 
 namespace json = boost::json;
 
+std::string storage_error_message(const std::exception& e) {
+    if (auto* se = dynamic_cast<const soci::soci_error*>(&e)) return se->get_error_message();
+    return e.what();
+}
+
 int64_t backoff_delay_ms(int attempt, int64_t initial_ms, int64_t max_ms, double random01) {
     if (attempt < 1) attempt = 1;
     double d = static_cast<double>(initial_ms) * std::pow(2.0, std::min(attempt - 1, 40));
@@ -138,6 +143,12 @@ std::string lower_statuses(const std::string& target) {
     return out;
 }
 
+ingest_result failed_ingest(std::string error) {
+    ingest_result r;
+    r.error = std::move(error);
+    return r;
+}
+
 class sql_store final : public store {
 public:
     explicit sql_store(options opts) : opts_(std::move(opts)) {
@@ -163,7 +174,7 @@ public:
                 tune(s);
             }
         } catch (const std::exception& e) {
-            throw std::runtime_error("cannot open storage " + redact_url(url) + ": " + e.what());
+            throw std::runtime_error("cannot open storage " + redact_url(url) + ": " + storage_error_message(e));
         }
         writer_thread_ = std::thread([this] { writer_loop(); });
     }
@@ -199,25 +210,42 @@ public:
                 return;
             }
         }
-        done(ingest_result{false, "the service is stopping"});
+        done(failed_ingest("the service is stopping"));
     }
 
-    std::optional<job> claim(int64_t now_ms, int64_t lease_ms) override {
+    std::optional<job> claim(int64_t now_ms, int64_t lease_ms, int max_attempts) override {
         soci::session s(*pool_);
+        // Jobs whose process died on their last allowed attempt: give up on them.
+        s << "UPDATE jobs SET state = 'dead', lease_until_ms = NULL, updated_at_ms = :n, last_error = "
+             "'gave up: the process running its last allowed attempt stopped before the outcome was known' "
+             "WHERE state = 'running' AND lease_until_ms < :n2 AND attempts >= :m",
+            soci::use(now_ms), soci::use(now_ms), soci::use(max_attempts);
         job j;
         const std::string lock = backend_ == backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "";
         int64_t lease_until = now_ms + lease_ms, n1 = now_ms, n2 = now_ms, n3 = now_ms;
-        s << "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until_ms = :lease, updated_at_ms = :n1 "
+        long long interrupted = 0;
+        soci::indicator interrupted_ind = soci::i_null;
+        s << "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until_ms = :lease, updated_at_ms = :n1, "
+             "interrupted_at_ms = CASE WHEN state = 'running' THEN lease_until_ms ELSE interrupted_at_ms END "
              "WHERE id = (SELECT j.id FROM jobs j WHERE "
              "((j.state = 'pending' AND j.next_attempt_at_ms <= :n2) OR (j.state = 'running' AND j.lease_until_ms < :n3)) "
              "AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.lane = j.lane AND o.id < j.id AND o.state IN ('pending', 'running')) "
              "ORDER BY j.next_attempt_at_ms, j.id LIMIT 1" +
                  lock +
-                 ") RETURNING id, tenant, kind, lane, payload, attempts",
+                 ") RETURNING id, tenant, kind, lane, payload, attempts, interrupted_at_ms",
             soci::use(lease_until), soci::use(n1), soci::use(n2), soci::use(n3), soci::into(j.id), soci::into(j.tenant),
-            soci::into(j.kind), soci::into(j.lane), soci::into(j.payload), soci::into(j.attempts);
+            soci::into(j.kind), soci::into(j.lane), soci::into(j.payload), soci::into(j.attempts),
+            soci::into(interrupted, interrupted_ind);
         if (!s.got_data()) return std::nullopt;
+        if (interrupted_ind == soci::i_ok) j.interrupted_at_ms = interrupted;
         return j;
+    }
+
+    void postpone(const job& j, int64_t at_ms, int64_t now_ms) override {
+        soci::session s(*pool_);
+        s << "UPDATE jobs SET state = 'pending', attempts = attempts - 1, next_attempt_at_ms = :a, lease_until_ms = NULL, "
+             "updated_at_ms = :n WHERE id = :id",
+            soci::use(at_ms), soci::use(now_ms), soci::use(j.id);
     }
 
     void complete_route(const job& j, const std::vector<new_job>& commands, const std::vector<std::string>& events,
@@ -285,7 +313,7 @@ public:
                 finish(s, j.id, "dead", error, now_ms);
             } else {
                 s << "UPDATE jobs SET state = 'pending', next_attempt_at_ms = :n, lease_until_ms = NULL, "
-                     "last_error = :e, updated_at_ms = :u WHERE id = :id",
+                     "interrupted_at_ms = NULL, last_error = :e, updated_at_ms = :u WHERE id = :id",
                     soci::use(next_attempt_at_ms), soci::use(error), soci::use(now_ms), soci::use(j.id);
             }
             commit(s);
@@ -296,15 +324,22 @@ public:
         return dead;
     }
 
-    std::optional<std::string> delivered_by_job(int64_t job_id) override {
+    std::optional<std::string> delivered_by_job(int64_t job_id, int64_t conversation_id, const std::string& text,
+                                                int64_t since_ms) override {
         soci::session s(*pool_);
         std::string mid;
         soci::indicator ind;
         s << "SELECT provider_message_id FROM messages WHERE job_id = :j AND direction = 'outbound' AND "
              "provider_message_id IS NOT NULL",
             soci::use(job_id), soci::into(mid, ind);
-        if (!s.got_data() || ind != soci::i_ok) return std::nullopt;
-        return mid;
+        if (s.got_data() && ind == soci::i_ok) return mid;
+        if (conversation_id <= 0 || text.empty()) return std::nullopt;
+        s << "SELECT provider_message_id FROM messages WHERE conversation_id = :c AND direction = 'outbound' AND "
+             "job_id IS NULL AND text = :t AND created_at_ms >= :s AND provider_message_id IS NOT NULL "
+             "ORDER BY id LIMIT 1",
+            soci::use(conversation_id), soci::use(text), soci::use(since_ms), soci::into(mid, ind);
+        if (s.got_data() && ind == soci::i_ok) return mid;
+        return std::nullopt;
     }
 
     std::optional<conversation_state> conversation(int64_t id) override {
@@ -321,9 +356,11 @@ public:
         return c;
     }
 
-    int release_running() override {
+    int release_running(int64_t now_ms) override {
         soci::session s(*pool_);
-        soci::statement st = (s.prepare << "UPDATE jobs SET state = 'pending', lease_until_ms = NULL WHERE state = 'running'");
+        soci::statement st = (s.prepare << "UPDATE jobs SET state = 'pending', lease_until_ms = NULL, next_attempt_at_ms = :n, "
+                                           "interrupted_at_ms = :i WHERE state = 'running'",
+                              soci::use(now_ms), soci::use(now_ms));
         st.execute(true);
         return static_cast<int>(st.get_affected_rows());
     }
@@ -441,8 +478,8 @@ private:
     void finish(soci::session& s, int64_t id, const char* state, const std::string& error, int64_t now_ms) {
         std::string st = state;
         soci::indicator ei = error.empty() ? soci::i_null : soci::i_ok;
-        s << "UPDATE jobs SET state = :s, lease_until_ms = NULL, last_error = COALESCE(:e, last_error), updated_at_ms = :n "
-             "WHERE id = :id",
+        s << "UPDATE jobs SET state = :s, lease_until_ms = NULL, interrupted_at_ms = NULL, "
+             "last_error = COALESCE(:e, last_error), updated_at_ms = :n WHERE id = :id",
             soci::use(st), soci::use(error, ei), soci::use(now_ms), soci::use(id);
     }
 
@@ -504,20 +541,20 @@ private:
                 } catch (const std::exception& e) {
                     w.run(w.rollback_to);
                     w.run(w.release);
-                    results[i] = ingest_result{false, std::string("cannot store webhook: ") + e.what()};
+                    results[i] = failed_ingest("cannot store webhook: " + storage_error_message(e));
                 }
             }
             commit(s);
         } catch (const std::exception& e) {
             rollback(s);
-            spdlog::error("storage: group commit of {} webhooks failed: {}", batch.size(), e.what());
-            for (auto& r : results) r = ingest_result{false, std::string("storage failure: ") + e.what()};
+            spdlog::error("storage: group commit of {} webhooks failed: {}", batch.size(), storage_error_message(e));
+            for (auto& r : results) r = failed_ingest("storage failure: " + storage_error_message(e));
             try {
                 statements_.reset();
                 s.reconnect();
                 tune(s);
             } catch (const std::exception& re) {
-                spdlog::error("storage: reconnect failed: {}", re.what());
+                spdlog::error("storage: reconnect failed: {}", storage_error_message(re));
             }
         }
         return results;
@@ -605,7 +642,6 @@ private:
 
     int64_t ensure_contact(writer_statements& w, const json::object& contact) {
         w.provider_id = str(contact, "provider_id");
-        if (w.provider_id.empty()) throw std::runtime_error("event has no contact.provider_id");
         if (w.run(w.select_identity)) return w.contact_id;
         w.name = str(contact, "name");
         w.name_ind = w.name.empty() ? soci::i_null : soci::i_ok;
@@ -654,12 +690,25 @@ private:
             if (w.channel.empty()) w.channel = r.plugin;
 
             if (type == "message.received" || type == "message.echoed") {
+                // An authenticated event we cannot file is kept as unhandled, never refused: the
+                // provider would retry it forever and the rest of its webhook would be lost too.
                 const json::object* contact = obj(ev, "contact");
-                if (!contact) throw std::runtime_error(type + " event has no contact");
+                std::string invalid = !contact || str(*contact, "provider_id").empty() ? "has no contact.provider_id"
+                                      : str(ev, "provider_message_id").empty()        ? "has no provider_message_id"
+                                                                                       : "";
+                if (!invalid.empty()) {
+                    status = "unhandled";
+                    if (note.empty()) note = type + " event " + invalid;
+                    json::object wrapped{{"type", "webhook.unhandled"}, {"channel", w.channel},
+                                         {"reason", type + " event " + invalid}, {"raw", ev}};
+                    insert_event(w, "webhook.unhandled", json::serialize(wrapped));
+                    ++res.events_stored;
+                    res.event_types.push_back("webhook.unhandled");
+                    continue;
+                }
                 ensure_contact(w, *contact);
                 int64_t conv = ensure_conversation(w, str(ev, "account_id"));
                 w.mid = str(ev, "provider_message_id");
-                if (w.mid.empty()) throw std::runtime_error(type + " event has no provider_message_id");
                 bool inbound = type == "message.received";
                 w.text = str(ev, "text");
                 w.text_ind = ev.contains("text") ? soci::i_ok : soci::i_null;

@@ -111,7 +111,9 @@ class Fault:
 
     With hang_seconds set, the request is held that long; then, if status is set, that status and
     body are sent, otherwise the connection is closed without an answer (what a client sees when
-    a provider stalls past its timeout).
+    a provider stalls past its timeout). With process=True the provider first handles the request
+    for real (it is recorded as accepted) and only its answer is lost: the case where a client
+    cannot know whether its request took effect.
     """
 
     id: int
@@ -121,6 +123,7 @@ class Fault:
     count: int | None = 1
     hang_seconds: float | None = None
     path: str | None = None  # regex searched in the request path; None matches every request
+    process: bool = False
     hits: int = 0
 
     def matches(self, request: Request) -> bool:
@@ -138,6 +141,7 @@ class Fault:
             "count": self.count,
             "hang_seconds": self.hang_seconds,
             "path": self.path,
+            "process": self.process,
             "hits": self.hits,
         }
 
@@ -185,6 +189,7 @@ class Provider:
         hang_seconds: float | None = None,
         path: str | None = None,
         preset: str | None = None,
+        process: bool = False,
     ) -> Fault:
         """Queues a fault for the next `count` matching requests (None = until cleared)."""
         if preset is not None:
@@ -205,6 +210,7 @@ class Provider:
             count=count,
             hang_seconds=hang_seconds,
             path=path,
+            process=process,
         )
         with self._lock:
             self._release.clear()
@@ -298,6 +304,16 @@ class Provider:
         if fault is not None:
             self.describe_request(request, exchange)
             exchange["fault_id"] = fault.id
+            if fault.process:
+                record: dict[str, Any] = {}
+                response = self.handle(request, record)
+                exchange.update(record)
+                exchange["status"] = response.status
+                exchange["outcome"] = "accepted" if 200 <= response.status < 300 else "rejected"
+                exchange["answer_lost"] = True
+                self._record(exchange)
+                self._release.wait(min(fault.hang_seconds or 0, _MAX_HANG_SECONDS))
+                return None
             if fault.hang_seconds is not None:
                 exchange["outcome"] = "hang"
                 self._record(exchange)
@@ -642,7 +658,7 @@ class ProviderEmulator:
                     name = next(iter(self.providers))
                 if name not in self.providers:
                     raise KeyError(f"unknown provider {name!r}; known: {sorted(self.providers)}")
-                allowed = {"status", "body", "count", "headers", "hang_seconds", "path", "preset"}
+                allowed = {"status", "body", "count", "headers", "hang_seconds", "path", "preset", "process"}
                 extra = set(spec) - allowed
                 if extra:
                     raise ValueError(f"unknown fault field(s) {sorted(extra)}; allowed: {sorted(allowed)}")

@@ -359,6 +359,7 @@ DEFAULT_DELIVERY = {
     "backoff_max": "200ms",
     "http_timeout": "2s",
     "lease": "5s",
+    "echo_grace": "1s",
 }
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import signal
 import unittest
 
-from harness import DaemonTestCase, graph_error_body
+from harness import now_ms, DaemonTestCase, graph_error_body
 
 
 class RetryTest(DaemonTestCase):
@@ -143,6 +143,59 @@ class CrashRecoveryTest(DaemonTestCase):
         self.wait(lambda: all(self.replies_to(c) for c in contacts), "a reply to every acknowledged message")
         self.wait_idle()
         self.assertEqual({c: len(self.replies_to(c)) for c in contacts}, {c: 1 for c in contacts})
+
+
+class UnknownOutcomeTest(DaemonTestCase):
+    """The provider accepted a send but its answer never arrived, and the process died: the
+    outcome is unknown to the daemon. The provider's echo of our own message settles it."""
+
+    start_automatically = False
+
+    def crash_after_accepted_send(self, plugin: str) -> tuple[str, dict]:
+        self.start_daemon(delivery={"lease": "2s", "echo_grace": "4s"})
+        self.graph.fail(hang_seconds=60, process=True, count=None)
+        contact, _, _ = self.send_text(plugin, text="where is my order?")
+        accepted = self.wait(lambda: self.replies_to(contact), "the provider to accept the reply")[0]
+        self.daemon.kill()
+        self.graph.clear_faults()
+        return contact, accepted
+
+    def post_echo(self, plugin: str, contact: str, accepted: dict, metadata: str | None) -> None:
+        account = self.demo.account_for(plugin)
+        message = {"is_echo": True, "app_id": 1517000000000001, "mid": accepted["message_id"],
+                   "text": accepted["text"]}
+        if metadata is not None:
+            message["metadata"] = metadata
+        body = {"object": "page" if plugin == "messenger" else "instagram",
+                "entry": [{"id": account, "time": now_ms(), "messaging": [
+                    {"sender": {"id": account}, "recipient": {"id": contact}, "timestamp": now_ms(),
+                     "message": message}]}]}
+        self.assertEqual(self.post_webhook(plugin, body).status, 200)
+
+    def test_messenger_echo_with_the_job_id_prevents_a_second_reply(self) -> None:
+        contact, accepted = self.crash_after_accepted_send("messenger")
+        self.assertTrue(accepted["metadata"], accepted)  # our job id, echoed back by Meta
+        self.restart_daemon()
+        self.post_echo("messenger", contact, accepted, metadata=accepted["metadata"])
+        self.wait_idle()
+        self.assertEqual(len(self.replies_to(contact)), 1)
+        self.assertIn("an interrupted attempt was delivered (echo seen)", self.daemon.log())
+        self.assertEqual(self.count("jobs WHERE kind = 'command' AND state = 'done'"), 1)
+
+    def test_instagram_echo_with_the_same_text_prevents_a_second_reply(self) -> None:
+        contact, accepted = self.crash_after_accepted_send("instagram")
+        self.restart_daemon()
+        self.post_echo("instagram", contact, accepted, metadata=None)
+        self.wait_idle()
+        self.assertEqual(len(self.replies_to(contact)), 1)
+
+    def test_without_an_echo_the_reply_is_sent_again_after_the_grace(self) -> None:
+        # Nothing proves delivery: rather than drop an acknowledged customer's reply, it is sent
+        # again once delivery.echo_grace has passed (documented at-least-once fallback).
+        contact, _ = self.crash_after_accepted_send("messenger")
+        self.restart_daemon()
+        self.wait_replies(contact, count=2)
+        self.assertIn("the outcome of an interrupted attempt is unknown", self.daemon.log())
 
 
 class GracefulStopTest(DaemonTestCase):

@@ -17,7 +17,7 @@ namespace {
 /// An id as Meta writes it: a string, or (in older payloads and some fixtures) a number.
 std::optional<std::string> id_string(const json::value* v) {
     if (!v) return std::nullopt;
-    if (auto* s = v->if_string()) return std::string(*s);
+    if (auto* s = v->if_string()) return s->empty() ? std::nullopt : std::optional<std::string>(std::string(*s));
     if (auto* i = v->if_int64()) return std::to_string(*i);
     if (auto* u = v->if_uint64()) return std::to_string(*u);
     return std::nullopt;
@@ -188,7 +188,8 @@ json::object normalize_message(const json::object& item, const json::object& mes
     if (true_at(message, "is_unsupported"))
         return unhandled_event(channel, "message.is_unsupported: Meta delivers no content for this message type",
                                item);
-    if (!mid) return unhandled_event(channel, "message without mid (no provider message id to deduplicate on)", item);
+    if (!mid || mid->empty())
+        return unhandled_event(channel, "message without mid (no provider message id to deduplicate on)", item);
 
     bool echo = true_at(message, "is_echo");
     // In an echo our page/account is the sender and the customer the recipient.
@@ -223,7 +224,7 @@ json::object normalize_postback(const json::object& item, const json::object& po
     std::string sender(contact->at("provider_id").as_string());
     json::object ev = base_event(events::message_received, channel);
     auto mid = string_at(postback, "mid");
-    ev["provider_message_id"] = mid ? *mid : synthetic_id("postback", sender, ts, item);
+    ev["provider_message_id"] = mid && !mid->empty() ? *mid : synthetic_id("postback", sender, ts, item);
     ev["account_id"] = party_id(item, "recipient").value_or(std::string(entry_id));
     ev["contact"] = std::move(*contact);
     if (ts) ev["timestamp_ms"] = *ts;

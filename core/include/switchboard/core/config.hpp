@@ -76,8 +76,8 @@ struct server_config {
     std::string host = "127.0.0.1";
     uint16_t port = 8080;
     uint64_t max_body_bytes = 1024 * 1024; ///< request bodies above this are refused with 413
-    int64_t header_timeout_ms = 10'000;    ///< time allowed to receive a whole request
-    int64_t idle_timeout_ms = 60'000;      ///< keep-alive connections idle longer are closed
+    int64_t header_timeout_ms = 10'000;    ///< time allowed to receive the first request of a connection
+    int64_t idle_timeout_ms = 60'000;      ///< time allowed for each later request on a keep-alive connection
     int threads = 2;                       ///< I/O threads
     int64_t shutdown_grace_ms = 10'000;    ///< in-flight requests get this long at SIGTERM
 };
@@ -94,6 +94,9 @@ struct delivery_config {
     int64_t backoff_max_ms = 300'000;
     int64_t http_timeout_ms = 10'000; ///< default outbound HTTP timeout for plugins
     int64_t lease_ms = 60'000;        ///< a running job whose lease expired (its instance died) runs again
+    /// After an interrupted send, how long to wait for the provider's echo proving it was delivered
+    /// before sending again (a duplicate is then possible only if echoes are not subscribed).
+    int64_t echo_grace_ms = 15'000;
 };
 
 /// The whole configuration.

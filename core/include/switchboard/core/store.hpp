@@ -45,6 +45,9 @@ struct job {
     std::string lane;
     std::string payload; ///< JSON
     int attempts = 0;    ///< including this one
+    /// Set when an earlier attempt was interrupted (crash, kill -9, lost instance) and its outcome
+    /// is unknown: when that was found. Cleared once an attempt ends with a known outcome.
+    std::optional<int64_t> interrupted_at_ms;
 };
 
 /// A job to create (from a stage's commands).
@@ -86,8 +89,14 @@ public:
     virtual void ingest(ingest_request request, std::function<void(ingest_result)> done) = 0;
 
     /// Claims the oldest due job whose lane has no earlier unfinished job, leasing it until
-    /// now + lease_ms. Expired leases (a dead instance's jobs) are claimable again.
-    virtual std::optional<job> claim(int64_t now_ms, int64_t lease_ms) = 0;
+    /// now + lease_ms. A running job whose lease expired (its process died) is claimable again
+    /// and comes back with interrupted_at_ms set; one that has used max_attempts becomes a dead
+    /// letter instead. @throws std::runtime_error / soci::soci_error on storage failure.
+    virtual std::optional<job> claim(int64_t now_ms, int64_t lease_ms, int max_attempts) = 0;
+
+    /// Puts a claimed job back to run at `at_ms` without counting this attempt and keeping its
+    /// interrupted mark (used while waiting for an echo that would prove an earlier attempt).
+    virtual void postpone(const job& j, int64_t at_ms, int64_t now_ms) = 0;
 
     /// Finishes a route job: creates its command jobs, applies the events its stages emitted
     /// (conversation.escalated...), records them, marks it done — one transaction.
@@ -108,10 +117,14 @@ public:
     /// The provider message id of an outbound message already recorded for command job `job_id`
     /// (by an earlier attempt's commit, or by the provider's echo carrying the job id as metadata),
     /// or nullopt. Lets a job re-run after a crash skip a send that the provider already accepted.
-    virtual std::optional<std::string> delivered_by_job(int64_t job_id) = 0;
+    /// With `text`, an outbound message in `conversation_id` with that text, created at or after
+    /// `since_ms` and not tied to another job, counts too (Instagram echoes carry no metadata).
+    virtual std::optional<std::string> delivered_by_job(int64_t job_id, int64_t conversation_id = 0,
+                                                        const std::string& text = {}, int64_t since_ms = 0) = 0;
 
-    /// Makes every running job claimable now (single-instance SQLite start-up: nobody else runs them).
-    virtual int release_running() = 0;
+    /// Makes every running job claimable now, marked interrupted (single-instance SQLite start-up:
+    /// no other process can be running them). @returns how many.
+    virtual int release_running(int64_t now_ms) = 0;
     /// Earliest next_attempt_at_ms of pending jobs, if any.
     virtual std::optional<int64_t> next_due_ms() = 0;
     /// Number of jobs per state, for /metrics.
@@ -127,6 +140,10 @@ public:
     /// Stops the writer after committing what is queued.
     virtual void close() = 0;
 };
+
+/// The message of a storage exception, without the SQL statement and bound values that SOCI
+/// appends to what() (they may hold message text or secrets). Safe to log.
+std::string storage_error_message(const std::exception& e);
 
 /// Exponential backoff with jitter: the delay before attempt `attempt + 1` after `attempt` failures
 /// (attempt >= 1) is uniformly drawn from [d/2, d] where d = min(max_ms, initial_ms * 2^(attempt-1)).

@@ -1,0 +1,17 @@
+# Generates a C++ source holding every file under INPUT_DIR (recursively) as {relative path, text}.
+# Invoked as: cmake -DINPUT_DIR=... -DOUTPUT=... -DSYMBOL=... -P embed_files.cmake
+file(GLOB_RECURSE files RELATIVE "${INPUT_DIR}" "${INPUT_DIR}/*")
+list(SORT files)
+set(body "")
+set(count 0)
+foreach(f ${files})
+  file(READ "${INPUT_DIR}/${f}" text)
+  string(FIND "${text}" ")sbfile\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${INPUT_DIR}/${f} contains ')sbfile\"', which would end the raw string it is embedded in")
+  endif()
+  string(APPEND body "    {\"${f}\", R\"sbfile(${text})sbfile\"},\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+file(WRITE "${OUTPUT}.tmp" "// Generated from ${INPUT_DIR} by core/cmake/embed_files.cmake. Do not edit.\n#include <cstddef>\nnamespace switchboard::core {\nstruct embedded_file { const char* path; const char* text; };\nextern const embedded_file ${SYMBOL}[] = {\n${body}    {nullptr, nullptr}};\nextern const size_t ${SYMBOL}_count = ${count};\n}\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUTPUT}.tmp" "${OUTPUT}")
