@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -245,8 +247,16 @@ public:
                         } catch (...) {
                         }
                     }
+                    std::string host = colon == std::string::npos ? "" : v->substr(0, colon);
+                    if (host.size() > 1 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+                    unsigned char addr[16];
+                    bool ip = host == "localhost" || inet_pton(AF_INET, host.c_str(), addr) == 1 ||
+                              inet_pton(AF_INET6, host.c_str(), addr) == 1;
                     if (colon == std::string::npos || port < 0 || port > 65535)
                         error(l, "'listen' must be HOST:PORT such as 127.0.0.1:8080, got '" + *v + "'");
+                    else if (!ip)
+                        error(l, "'listen' host must be an IP address (127.0.0.1, 0.0.0.0, ::1) or localhost, got '" +
+                                     host + "'");
                     else {
                         cfg.server.host = v->substr(0, colon);
                         if (cfg.server.host.size() > 1 && cfg.server.host.front() == '[')

@@ -76,6 +76,14 @@ private:
                    route_of(std::string(parser_->get().target()))});
             return;
         }
+        if (ec == http::error::header_limit) {
+            keep_alive_ = false;
+            ++server_.inflight;
+            started_ = std::chrono::steady_clock::now();
+            method_ = "?";
+            write({431, "text/plain; charset=utf-8", "request header fields too large (64 KiB at most)\n", "other"});
+            return;
+        }
         if (ec) return close();
 
         auto& req = parser_->get();
@@ -111,9 +119,12 @@ private:
         }
     }
 
+    /// The route label of a request refused before it reached the handler (for metrics).
     static std::string route_of(const std::string& target) {
-        if (target.rfind("/webhooks/", 0) == 0) return "/webhooks/{plugin}";
-        return "other";
+        if (target.rfind("/webhooks/", 0) != 0) return "other";
+        std::string path = target.substr(10, target.find('?') == std::string::npos ? std::string::npos : target.find('?') - 10);
+        while (!path.empty() && path.back() == '/') path.pop_back();
+        return path.find('/') == std::string::npos ? "/webhooks/{plugin}" : "/webhooks/{plugin}/{tenant}";
     }
 
     void write(http_response_data r) {

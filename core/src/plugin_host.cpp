@@ -1,5 +1,7 @@
 #include <switchboard/core/plugin_host.hpp>
 
+#include <switchboard/sdk/events.hpp>
+
 #include <boost/dll/shared_library.hpp>
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -22,6 +24,7 @@ extern char** environ;
 namespace switchboard::core {
 
 namespace fs = std::filesystem;
+namespace sdk_events = switchboard::sdk::events;
 
 struct loaded_plugin::library {
     boost::dll::shared_library lib;
@@ -369,6 +372,17 @@ std::vector<diagnostic> validate_tenants(const config& cfg, const plugin_catalog
             }
         }
         for (auto& r : t.routes) {
+            // Plugins may define event types of their own, so only a near miss of an SDK event
+            // name is an error: it is almost certainly a typo that would silently never match.
+            static const std::vector<std::string> known_events = {
+                std::string(sdk_events::message_received), std::string(sdk_events::message_echoed),
+                std::string(sdk_events::message_status), std::string(sdk_events::conversation_escalated),
+                std::string(sdk_events::webhook_unhandled)};
+            if (std::find(known_events.begin(), known_events.end(), r.on) == known_events.end()) {
+                if (auto s = did_you_mean(r.on, known_events))
+                    err(r.mark, "route of tenant '" + t.id + "' is on unknown event type '" + r.on + "'; did you mean '" +
+                                    *s + "'?");
+            }
             for (size_t i = 0; i < r.run.size(); ++i) {
                 const auto& stage = r.run[i];
                 auto m = i < r.run_marks.size() ? r.run_marks[i] : r.mark;
@@ -512,8 +526,9 @@ plugin_instance::plugin_instance(std::shared_ptr<loaded_plugin> plugin, std::str
     : plugin_(std::move(plugin)), tenant_(std::move(tenant)), services_(services) {
     for (auto& [k, v] : settings) {
         auto spec = plugin_->setting(k);
-        // Very short values would redact ordinary words; real tokens and app secrets are far longer.
-        if (spec && (spec->flags & SB_SETTING_SECRET) && v.size() >= 8) secrets_.push_back(v);
+        // Values under 6 characters would redact ordinary words; real tokens and app secrets are
+        // far longer (abi.h documents the limit).
+        if (spec && (spec->flags & SB_SETTING_SECRET) && v.size() >= 6) secrets_.push_back(v);
     }
     auto* ctx = new host_ctx{this, &services_, tenant_, plugin_->name()};
     api_.struct_size = sizeof(sb_host_api);

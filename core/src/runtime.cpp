@@ -230,8 +230,13 @@ struct runtime::impl : host_services {
                     if (std::find(targets.begin(), targets.end(), inst) == targets.end()) targets.push_back(inst);
             }
             if (targets.empty()) {
+                // The ids come from an unverified payload: keep them printable and short in the log.
                 std::string ids;
-                for (auto& k : keys) ids += (ids.empty() ? "" : ", ") + k;
+                for (auto& k : keys) {
+                    std::string clean;
+                    for (char c : k.substr(0, 64)) clean += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+                    ids += (ids.empty() ? "" : ", ") + clean;
+                }
                 spdlog::warn("webhook for plugin {} refused: no tenant owns account(s) [{}]", plugin, ids);
                 return reply(404, "no tenant owns this account; use /webhooks/" + plugin + "/{tenant}\n", route);
             }

@@ -1,4 +1,4 @@
-"""scripts/post-sample-webhook.py against the real daemon: the shipped way to try Switchboard."""
+"""share/tools/post-sample-webhook.py against the real daemon: the shipped way to try Switchboard."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import unittest
 
 from harness import FIXTURES_DIR, SOURCE_DIR, DaemonTestCase
 
-SCRIPT = SOURCE_DIR / "scripts" / "post-sample-webhook.py"
+SCRIPT = SOURCE_DIR / "share" / "tools" / "post-sample-webhook.py"
 
 
 class SampleScriptTest(DaemonTestCase):

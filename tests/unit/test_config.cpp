@@ -120,6 +120,10 @@ TEST_CASE("structural errors: syntax, tenants, routes, storage, listen", "[confi
           std::string::npos);
     CHECK(errors_of(std::string("server: { listen: \"nowhere\" }\n") + minimal)[0].message.find("HOST:PORT") !=
           std::string::npos);
+    CHECK(errors_of(std::string("server: { listen: \"myhost:8080\" }\n") + minimal)[0].message.find("IP address") !=
+          std::string::npos);
+    CHECK(errors_of(std::string("server: { listen: \"[::1]:8080\" }\n") + minimal).empty());
+    CHECK(errors_of(std::string("server: { listen: \"localhost:8080\" }\n") + minimal).empty());
     auto route = errors_of("tenants:\n  demo:\n    routes:\n      - on: message.received\n");
     REQUIRE(route.size() == 1);
     CHECK(route[0].message.find("needs 'run") != std::string::npos);

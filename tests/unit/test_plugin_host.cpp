@@ -93,11 +93,15 @@ TEST_CASE("tenant settings are validated against the declared schema", "[plugins
         "      templats: {}\n"
         "    routes:\n"
         "      - on: message.received\n"
-        "        run: [ templates.reply, messenger.nothing, reply ]\n");
+        "        run: [ templates.reply, messenger.nothing, reply ]\n"
+        "      - on: message.recieved\n"
+        "        run: [ messenger.nothing ]\n"
+        "      - on: shop.order_paid\n"
+        "        run: []\n");
     auto diags = validate_tenants(cfg, catalog);
     std::vector<std::string> messages;
     for (auto& d : diags) messages.push_back(d.to_string());
-    REQUIRE(diags.size() == 7);
+    REQUIRE(diags.size() == 9);
     CHECK(diags[0].message == "plugin 'messenger' has no setting 'app_secrt'; did you mean 'app_secret'?");
     CHECK(diags[0].mark.line == 5);
     CHECK(diags[1].message.find("'messaging_window' of plugin 'messenger' must be a duration") != std::string::npos);
@@ -107,6 +111,9 @@ TEST_CASE("tenant settings are validated against the declared schema", "[plugins
     CHECK(diags[4].message.find("needs plugin 'templates' enabled") != std::string::npos);
     CHECK(diags[5].message.find("has no stage 'nothing'") != std::string::npos);
     CHECK(diags[6].message.find("plugin.stage") != std::string::npos);
+    CHECK(diags[7].message == "route of tenant 'demo' is on unknown event type 'message.recieved'; did you mean "
+                              "'message.received'?");
+    CHECK(diags[8].message.find("has no stage 'nothing'") != std::string::npos); // a plugin's own event type is fine
     for (auto& m : messages) CHECK(m.find("very-secret-value") == std::string::npos);
 }
 

@@ -11,7 +11,7 @@ namespace {
 
 /// Where an admin sets `setting_name`: the environment variable the shipped etc/switchboard.yaml
 /// reads it from (the names existing Meta integrations use), shared by Messenger and Instagram.
-std::string upper_env(const channel_profile& profile, std::string_view setting_name) {
+std::string where_to_set(const channel_profile& profile, std::string_view setting_name) {
     std::string var = setting_name == setting::app_secret          ? "FACEBOOK_APP_SECRET"
                       : setting_name == setting::verify_token      ? "MESSENGER_VERIFY_TOKEN"
                       : setting_name == setting::page_access_token ? "FACEBOOK_PAGE_ACCESS_TOKEN"
@@ -44,7 +44,7 @@ webhook_outcome handshake(const sdk::request& request, const channel_config& con
         out.body = "verify_token is not configured for this tenant's " + std::string(profile.channel) +
                    " channel; set it to the Verify Token entered in the Meta App Dashboard";
         out.logs.push_back({SB_LOG_ERROR, "subscription handshake refused with 403: verify_token is not set (" +
-                                              upper_env(profile, setting::verify_token) + ")"});
+                                              where_to_set(profile, setting::verify_token) + ")"});
         return out;
     }
     auto mode = request.query_param("hub.mode");
@@ -79,7 +79,7 @@ webhook_outcome notification(const sdk::request& request, const channel_config& 
         out.body = "this tenant's " + std::string(profile.channel) +
                    " channel has no app_secret configured, so webhooks cannot be verified and are refused";
         out.logs.push_back({SB_LOG_ERROR, "webhook refused with 503: app_secret is not set (" +
-                                              upper_env(profile, setting::app_secret) +
+                                              where_to_set(profile, setting::app_secret) +
                                               "); set it to the App Secret of the Meta app"});
         return out;
     }
@@ -128,7 +128,7 @@ std::vector<std::string> missing_setting_warnings(const channel_config& config, 
     std::vector<std::string> out;
     auto warn = [&](const std::string& value, const char* name, std::string_view consequence) {
         if (value.empty())
-            out.push_back(std::string(name) + " is not set (" + upper_env(profile, name) + "): " +
+            out.push_back(std::string(name) + " is not set (" + where_to_set(profile, name) + "): " +
                           std::string(consequence));
     };
     warn(config.app_secret, setting::app_secret, "webhooks for this tenant will be refused");
@@ -161,7 +161,7 @@ sdk::http_call prepare_send(const json::object& command, const channel_config& c
                                                     "'");
     if (config.page_access_token.empty())
         throw plugin_error(error_kind::final, "page_access_token is not set (" +
-                                                  upper_env(profile, setting::page_access_token) +
+                                                  where_to_set(profile, setting::page_access_token) +
                                                   "): cannot send on the " + std::string(profile.channel) +
                                                   " channel; set it to a page access token with messaging permission");
     check_messaging_window(int_field(command, "last_inbound_ms"), now_ms, config.messaging_window_ms);

@@ -87,7 +87,8 @@ typedef enum sb_setting_type {
 /** Flags of sb_setting_spec.flags. */
 enum {
     SB_SETTING_REQUIRED = 1u << 0, /**< the host refuses to start when the tenant does not set it */
-    SB_SETTING_SECRET = 1u << 1    /**< never logged; the host redacts the value from every log line */
+    SB_SETTING_SECRET = 1u << 1    /**< never shown by the host (errors, check-config); the host replaces the
+                                        value (when 6 characters or longer) with "***" in the plugin's log lines */
 };
 
 /** One declared setting of a plugin (Fluent Bit's config_map, as data). */
@@ -96,7 +97,7 @@ typedef struct sb_setting_spec {
     uint32_t type;             /**< sb_setting_type */
     uint32_t flags;            /**< SB_SETTING_* bits */
     const char* default_value; /**< text form of the default, or NULL for none */
-    const char* description;   /**< one line for admins; shown by `switchboard plugins list` */
+    const char* description;   /**< one line for admins; shown by `switchboard plugins inspect` */
 } sb_setting_spec;
 
 /** One HTTP header (borrowed). Names are as received; compare them case-insensitively. */
@@ -226,8 +227,9 @@ typedef struct sb_plugin_descriptor {
                                 sb_error* error);
 
     /** Executes a command (a JSON object such as message.send). On success calls sink->put once with a
-     * JSON object result, e.g. {"provider_message_id":"m_..."}. Must be safe to repeat: the command
-     * carries "idempotency_key" (the job id). */
+     * JSON object result, e.g. {"provider_message_id":"m_..."}. The command carries "idempotency_key"
+     * (the job id): pass it to providers that deduplicate on one. The host calls execute again only
+     * after a retryable error, or after a crash left the outcome unknown and no echo proved it. */
     sb_status (*execute)(void* instance, sb_str command_json, const sb_sink* sink, sb_error* error);
 
     /** Runs a pipeline stage on an event (JSON). Emits zero or more events and commands through

@@ -114,7 +114,7 @@ struct config {
 
 /// Reads and validates the structure of a config file: known keys only (with did-you-mean),
 /// types, `${VAR}` / `${VAR:-default}` expansion from the environment.
-/// Plugin settings are checked later against each plugin's declared schema (validate_settings in
+/// Plugin settings are checked later against each plugin's declared schema (validate_tenants in
 /// plugin_host.hpp), since that needs the plugins loaded.
 /// @throws config_error with every problem found (unreadable file, YAML syntax, unknown key...).
 config load_config(const std::string& path);

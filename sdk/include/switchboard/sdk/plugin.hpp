@@ -371,8 +371,11 @@ struct holder {
     std::unique_ptr<Instance> impl;
 };
 
+/// Parses a JSON object handed over by the host. @throws plugin_error(invalid) when it is not one.
 inline boost::json::object parse_object(sb_str s) {
-    boost::json::value v = boost::json::parse(view(s));
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(view(s), ec);
+    if (ec) throw plugin_error(error_kind::invalid, "expected a JSON object: " + ec.message());
     if (!v.is_object()) throw plugin_error(error_kind::invalid, "expected a JSON object");
     return std::move(v.as_object());
 }

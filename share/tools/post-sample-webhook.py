@@ -2,9 +2,9 @@
 """Posts a signed Messenger webhook to a running Switchboard, the way Meta would.
 
 Usage:
-  FACEBOOK_APP_SECRET=... FACEBOOK_PAGE_ID=... scripts/post-sample-webhook.py [--text "Hi"]
-  scripts/post-sample-webhook.py --file tests/fixtures/integration/messenger/text.json
-  scripts/post-sample-webhook.py --url http://127.0.0.1:8080/webhooks/messenger/demo --secret s3cret
+  FACEBOOK_APP_SECRET=... FACEBOOK_PAGE_ID=... share/tools/post-sample-webhook.py [--text "Hi"]
+  share/tools/post-sample-webhook.py --file tests/fixtures/integration/messenger/text.json
+  share/tools/post-sample-webhook.py --url http://127.0.0.1:8080/webhooks/messenger/demo --secret s3cret
 
 The body is a Messenger "messages" webhook (object=page) with one text message, or the file given
 with --file. Unless --raw is given, the page id (entry[].id and the page side of each event) is set

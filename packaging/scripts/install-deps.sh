@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Switchboard needs to build, run and test.
+# Installs the Debian 12 packages Switchboard needs to build and run it; with --test, also what
+# the test suite needs (a PostgreSQL 15 server for the integration tests, Catch2, Python 3).
 # Idempotent: packages already present are left as they are.
 set -euo pipefail
 
@@ -7,14 +8,15 @@ packages=(
   build-essential cmake ninja-build pkg-config ccache git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libboost-filesystem1.81-dev libboost-system1.81-dev
-  libssl-dev libcurl4-openssl-dev
+  libssl-dev libcurl4-openssl-dev ca-certificates
   libsoci-dev libsqlite3-dev libpq-dev
   libyaml-cpp-dev libspdlog-dev libfmt-dev
   libsystemd-dev
   catch2
-  sqlite3 postgresql-15 postgresql-client-15
-  curl python3 procps
 )
+if [ "${1:-}" = "--test" ]; then
+  packages+=(postgresql-15 postgresql-client-15 python3 curl procps sqlite3)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

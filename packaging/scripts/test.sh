@@ -3,8 +3,8 @@
 # integration tests that start the real daemon on loopback against the provider emulator, on
 # SQLite and on a throwaway PostgreSQL 15 cluster.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
-./scripts/build.sh
+./packaging/scripts/build.sh --test
 build_dir="${SWITCHBOARD_BUILD_DIR:-build}"
 ctest --test-dir "$build_dir" --output-on-failure --parallel "$(nproc)" "$@"
