@@ -69,6 +69,7 @@ struct tenant_config {
     std::vector<plugin_use> plugins;
     std::vector<route_config> routes;
 
+    /// This tenant's use of plugin `name`, or nullptr.
     const plugin_use* find_plugin(const std::string& name) const;
 };
 
@@ -109,6 +110,7 @@ struct config {
     delivery_config delivery;
     std::vector<tenant_config> tenants;
 
+    /// The tenant with this id, or nullptr.
     const tenant_config* find_tenant(const std::string& id) const;
 };
 

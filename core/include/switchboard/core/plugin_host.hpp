@@ -98,10 +98,13 @@ std::vector<diagnostic> validate_tenants(const config& cfg, const plugin_catalog
 /// The settings handed to create(): declared defaults applied, durations converted to ms.
 std::vector<std::pair<std::string, std::string>> effective_settings(const loaded_plugin& plugin, const plugin_use& use);
 
-/// Services the host gives plugin instances (the implementation of sb_host_api).
+/// Services the host gives plugin instances (the implementation of sb_host_api). Called from any
+/// worker thread. Exceptions thrown here are caught at the ABI boundary and reported to the plugin
+/// as SB_ERR_RETRYABLE with the message.
 class host_services {
 public:
     virtual ~host_services() = default;
+    /// UTC milliseconds since the Unix epoch.
     virtual int64_t now_ms() = 0;
     struct http_result {
         sb_status status = SB_OK;  ///< SB_OK when a response arrived
@@ -110,13 +113,20 @@ public:
         std::string body;
         std::string error;         ///< transport error when status != SB_OK
     };
+    /// One outbound HTTP request; `timeout_ms` <= 0 means the configured default. Never throws for
+    /// transport failures: they come back as status SB_ERR_RETRYABLE (SB_ERR_INVALID for a bad URL).
     virtual http_result http(const std::string& method, const std::string& url,
                              const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
                              int64_t timeout_ms) = 0;
+    /// The value stored under (tenant, plugin, key), nullopt when absent or expired.
+    /// @throws on storage failure.
     virtual std::optional<std::string> kv_get(const std::string& tenant, const std::string& plugin,
                                               const std::string& key) = 0;
+    /// Stores a value; `ttl_ms` <= 0 keeps it until overwritten. @throws on storage failure or
+    /// when storage is not open yet (during check-config).
     virtual void kv_put(const std::string& tenant, const std::string& plugin, const std::string& key,
                         const std::string& value, int64_t ttl_ms) = 0;
+    /// Adds `value` to the plugin counter `switchboard_plugin_<name>_total{tenant,plugin}`.
     virtual void metric_add(const std::string& tenant, const std::string& plugin, const std::string& name,
                             double value) = 0;
 };
@@ -162,9 +172,18 @@ public:
     const loaded_plugin& plugin() const { return *plugin_; }
     const std::string& name() const { return plugin_->name(); }
 
+    /// Provider account ids the instance owns (for routing /webhooks/{plugin}); empty when the
+    /// plugin declares none. A plugin error is logged and yields an empty list.
     std::vector<std::string> account_ids();
+    /// Verifies and normalizes one webhook. Never throws: a plugin failure (error status, exception
+    /// at the boundary, malformed event) comes back as ok=false, status 500, no events, and `error`
+    /// (secrets redacted). A plugin without webhooks answers 404.
     webhook_outcome handle_webhook(const inbound_request& request);
+    /// Executes a command (JSON object text). Never throws: the plugin's status, code and message
+    /// (secrets redacted) come back in the outcome; on SB_OK, outputs[0] is the result object.
     call_outcome execute(const std::string& command_json);
+    /// Runs stage `stage` (without the plugin prefix) on an event (JSON object text). Never throws;
+    /// on SB_OK, outputs are the emitted events and commands with tenant and channel filled in.
     call_outcome run_stage(const std::string& stage, const std::string& event_json);
 
     /// Replaces every secret setting value in `text` with "***".

@@ -33,8 +33,11 @@ public:
     explicit runtime(config cfg, instance_failures failures = instance_failures::strict, clock_fn clock = system_now_ms);
     ~runtime();
 
+    /// The configuration it runs.
     const config& cfg() const;
+    /// The plugins found on the search path (and those refused).
     const plugin_catalog& catalog() const;
+    /// The service's metrics (/metrics).
     metrics& stats();
 
     /// Opens the store, starts the HTTP server and the workers. @throws std::runtime_error.

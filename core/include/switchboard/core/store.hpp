@@ -112,6 +112,7 @@ public:
     virtual bool fail(const job& j, bool final, const std::string& error, int max_attempts,
                       int64_t next_attempt_at_ms, int64_t now_ms) = 0;
 
+    /// The conversation's escalation state and last customer message time; nullopt if unknown.
     virtual std::optional<conversation_state> conversation(int64_t id) = 0;
 
     /// The provider message id of an outbound message already recorded for command job `job_id`
@@ -130,8 +131,10 @@ public:
     /// Number of jobs per state, for /metrics.
     virtual std::map<std::string, int64_t> job_counts() = 0;
 
+    /// Per-tenant, per-plugin state: the value unless absent or expired at `now_ms`.
     virtual std::optional<std::string> kv_get(const std::string& tenant, const std::string& plugin,
                                               const std::string& key, int64_t now_ms) = 0;
+    /// Stores (or replaces) a value; nullopt `expires_at_ms` keeps it forever.
     virtual void kv_put(const std::string& tenant, const std::string& plugin, const std::string& key,
                         const std::string& value, std::optional<int64_t> expires_at_ms) = 0;
 
