@@ -28,6 +28,18 @@ int64_t system_now_ms() {
 
 namespace {
 
+/// Where to point an instance's refusal: at the setting its message names ('locale', or a
+/// message starting with the setting name), else at the plugin's key.
+source_mark setting_mark(const plugin_use& use, const std::string& message) {
+    auto colon = message.find("': ");
+    std::string reason = colon == std::string::npos ? message : message.substr(colon + 3);
+    for (auto& s : use.settings)
+        if (reason.rfind(s.name + " ", 0) == 0 || reason.find("'" + s.name + "'") != std::string::npos ||
+            reason.find("setting " + s.name) != std::string::npos)
+            return s.value_mark;
+    return use.mark;
+}
+
 bool is_command(const std::string& type) {
     static const std::set<std::string> commands = {"message.send", "notification.send", "lead.upsert",
                                                    "payment.invoice.create"};
@@ -124,7 +136,7 @@ struct runtime::impl : host_services {
                     instances[t.id][use.plugin] = std::move(inst);
                 } catch (const std::exception& e) {
                     if (failures == runtime::instance_failures::strict) {
-                        diags.push_back({cfg.file, use.mark, e.what()});
+                        diags.push_back({cfg.file, setting_mark(use, e.what()), e.what()});
                     } else {
                         spdlog::error("[tenant={} plugin={}] instance failed to start, the tenant's {} webhooks will be "
                                       "answered 503 while every other tenant is served: {}",
