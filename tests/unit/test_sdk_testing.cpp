@@ -4,6 +4,7 @@
 // this binary, then against the real built plugins and the fixture plugins.
 #include <switchboard/sdk/testing.hpp>
 
+#include <switchboard/core/plugin_host.hpp>
 #include <switchboard/meta/signature.hpp>
 #include <switchboard/sdk/plugin.hpp>
 
@@ -410,6 +411,17 @@ TEST_CASE("fake host: the fixture plugins are refused or loaded as by the host",
     CHECK(load_refusal(fixture_dir + "/switchboard-noexport.so") ==
           "not a Switchboard plugin: it does not export 'switchboard_plugin_v1' (declare it with SWITCHBOARD_PLUGIN "
           "from <switchboard/sdk/plugin.hpp>)");
+    // Same words as the host itself (only the loader's own detail after "shared object:" differs).
+    for (const char* name : {"stale", "future", "noexport"}) {
+        const std::string file = fixture_dir + "/switchboard-" + name + ".so";
+        std::string host_says;
+        try {
+            switchboard::core::load_plugin(file);
+        } catch (const switchboard::core::plugin_load_error& e) {
+            host_says = e.what();
+        }
+        CHECK(load_refusal(file) == host_says);
+    }
     CHECK_THAT(load_refusal(fixture_dir + "/switchboard-garbage.so"), StartsWith("not a loadable shared object: "));
     CHECK_THAT(load_refusal(fixture_dir + "/does-not-exist.so"), StartsWith("not a loadable shared object: "));
 
