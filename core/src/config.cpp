@@ -1,5 +1,7 @@
 #include <switchboard/core/config.hpp>
 
+#include <switchboard/sdk/compat.hpp>
+
 #include <yaml-cpp/yaml.h>
 
 #include <arpa/inet.h>
@@ -96,17 +98,7 @@ std::optional<std::string> expand_env(const std::string& text, std::string& erro
 }
 
 std::optional<int64_t> parse_duration_ms(const std::string& text) {
-    if (text.empty()) return std::nullopt;
-    size_t pos = 0;
-    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
-    if (pos == 0 || pos > 15) return std::nullopt;
-    int64_t n = std::stoll(text.substr(0, pos));
-    std::string unit = text.substr(pos);
-    if (unit.empty() || unit == "ms") return n;
-    if (unit == "s") return n * 1000;
-    if (unit == "m" || unit == "min") return n * 60'000;
-    if (unit == "h") return n * 3'600'000;
-    return std::nullopt;
+    return switchboard::sdk::parse_duration_ms(text); // one syntax for the host and the SDK's fake host
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #include <switchboard/core/plugin_host.hpp>
 
+#include <switchboard/sdk/compat.hpp>
 #include <switchboard/sdk/events.hpp>
 
 #include <boost/dll/shared_library.hpp>
@@ -58,19 +59,7 @@ bool loaded_plugin::has_stage(const std::string& stage) const {
     return false;
 }
 
-namespace {
-std::string abi_string(unsigned major, unsigned minor) { return std::to_string(major) + "." + std::to_string(minor); }
-const std::string host_abi = abi_string(SB_ABI_MAJOR, SB_ABI_MINOR);
-
-bool valid_plugin_name(const char* n) {
-    if (!n || !*n) return false;
-    for (const char* p = n; *p; ++p)
-        if (!(std::islower(static_cast<unsigned char>(*p)) || std::isdigit(static_cast<unsigned char>(*p)) || *p == '-' ||
-              *p == '_'))
-            return false;
-    return true;
-}
-}  // namespace
+using switchboard::sdk::abi_version_string;
 
 std::shared_ptr<loaded_plugin> load_plugin(const std::string& file) {
     auto lib = std::make_unique<loaded_plugin::library>();
@@ -98,23 +87,8 @@ std::shared_ptr<loaded_plugin> load_plugin(const std::string& file) {
     } catch (...) {
         throw plugin_load_error("the plugin's entry point threw an exception");
     }
-    if (!d) throw plugin_load_error("the plugin's entry point returned no descriptor");
-    // Read only the leading version fields until the version is known to be compatible.
-    if (d->struct_size < offsetof(sb_plugin_descriptor, name))
-        throw plugin_load_error("corrupt descriptor (struct_size " + std::to_string(d->struct_size) + ")");
-    const std::string plugin_abi = abi_string(d->abi_major, d->abi_minor);
-    if (d->abi_major != SB_ABI_MAJOR)
-        throw plugin_load_error("built against SDK ABI " + plugin_abi + " but this host implements ABI " + host_abi +
-                                ": rebuild it against SDK " + host_abi);
-    if (d->abi_minor > SB_ABI_MINOR)
-        throw plugin_load_error("built against SDK ABI " + plugin_abi + ", newer than this host's ABI " + host_abi +
-                                ": upgrade switchboard, or rebuild it against SDK " + host_abi);
-    if (d->struct_size < offsetof(sb_plugin_descriptor, run_stage) + sizeof(d->run_stage))
-        throw plugin_load_error("descriptor is smaller than ABI " + plugin_abi + " defines: rebuild it against SDK " +
-                                host_abi);
-    if (!valid_plugin_name(d->name))
-        throw plugin_load_error("invalid plugin name: use lowercase letters, digits, '-' and '_'");
-    if (!d->create || !d->destroy) throw plugin_load_error("descriptor lacks create/destroy");
+    // The SDK's fake host applies the same check, with the same words.
+    if (auto problem = switchboard::sdk::descriptor_problem(d)) throw plugin_load_error(*problem);
 
     std::shared_ptr<loaded_plugin> p(new loaded_plugin());
     p->file_ = file;
@@ -152,7 +126,7 @@ std::string describe_plugin_json(const loaded_plugin& plugin) {
                             {"version", d.version ? d.version : ""},
                             {"license", d.license ? d.license : ""},
                             {"description", d.description ? d.description : ""},
-                            {"abi", abi_string(d.abi_major, d.abi_minor)},
+                            {"abi", abi_version_string(d.abi_major, d.abi_minor)},
                             {"capabilities", std::move(caps)},
                             {"stages", std::move(stages)},
                             {"settings", std::move(settings)}};

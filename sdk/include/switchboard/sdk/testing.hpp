@@ -32,6 +32,7 @@
 #pragma once
 
 #include <switchboard/abi.h>
+#include <switchboard/sdk/compat.hpp>
 
 #include <boost/json.hpp>
 
@@ -203,20 +204,8 @@ struct metric_entry {
     double value = 0;     ///< amount added
 };
 
-/// Parses a duration the way the host's config does: digits followed by "ms" (or nothing), "s",
-/// "m"/"min" or "h". @returns milliseconds, or nullopt when `text` is not such a duration.
-inline std::optional<int64_t> parse_duration_ms(std::string_view text) {
-    size_t pos = 0;
-    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
-    if (pos == 0 || pos > 15) return std::nullopt;
-    int64_t n = std::stoll(std::string(text.substr(0, pos)));
-    std::string_view unit = text.substr(pos);
-    if (unit.empty() || unit == "ms") return n;
-    if (unit == "s") return n * 1000;
-    if (unit == "m" || unit == "min") return n * 60'000;
-    if (unit == "h") return n * 3'600'000;
-    return std::nullopt;
-}
+/// Parses a duration the way the host's config does (see switchboard/sdk/compat.hpp).
+using switchboard::sdk::parse_duration_ms;
 
 namespace detail {
 
@@ -230,33 +219,9 @@ inline void put_error(sb_error* e, std::string_view message) {
     }
 }
 
-inline std::string abi_string(unsigned major, unsigned minor) {
-    return std::to_string(major) + "." + std::to_string(minor);
-}
-
-/// The host's descriptor checks, with its wording (core/src/plugin_host.cpp, load_plugin).
+/// The host's descriptor checks, with its wording (switchboard/sdk/compat.hpp, shared with the host).
 inline const sb_plugin_descriptor& check_descriptor(const sb_plugin_descriptor* d) {
-    const std::string host_abi = abi_string(SB_ABI_MAJOR, SB_ABI_MINOR);
-    if (!d) throw std::runtime_error("the plugin's entry point returned no descriptor");
-    // Only the leading version fields are safe to read until the version is known to be compatible.
-    if (d->struct_size < offsetof(sb_plugin_descriptor, name))
-        throw std::runtime_error("corrupt descriptor (struct_size " + std::to_string(d->struct_size) + ")");
-    const std::string plugin_abi = abi_string(d->abi_major, d->abi_minor);
-    if (d->abi_major != SB_ABI_MAJOR)
-        throw std::runtime_error("built against SDK ABI " + plugin_abi + " but this host implements ABI " + host_abi +
-                                 ": rebuild it against SDK " + host_abi);
-    if (d->abi_minor > SB_ABI_MINOR)
-        throw std::runtime_error("built against SDK ABI " + plugin_abi + ", newer than this host's ABI " + host_abi +
-                                 ": upgrade switchboard, or rebuild it against SDK " + host_abi);
-    if (d->struct_size < offsetof(sb_plugin_descriptor, run_stage) + sizeof(d->run_stage))
-        throw std::runtime_error("descriptor is smaller than ABI " + plugin_abi + " defines: rebuild it against SDK " +
-                                 host_abi);
-    bool name_ok = d->name && *d->name;
-    for (const char* p = d->name; name_ok && *p; ++p)
-        name_ok = std::islower(static_cast<unsigned char>(*p)) || std::isdigit(static_cast<unsigned char>(*p)) ||
-                  *p == '-' || *p == '_';
-    if (!name_ok) throw std::runtime_error("invalid plugin name: use lowercase letters, digits, '-' and '_'");
-    if (!d->create || !d->destroy) throw std::runtime_error("descriptor lacks create/destroy");
+    if (auto problem = descriptor_problem(d)) throw std::runtime_error(*problem);
     return *d;
 }
 

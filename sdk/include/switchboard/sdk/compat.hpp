@@ -1,0 +1,63 @@
+// switchboard/sdk/compat.hpp — rules the host and the SDK's fake host must apply identically:
+// the descriptor compatibility check (with the refusal wording admins see) and the duration
+// syntax of settings. Header-only; depends on nothing but <switchboard/abi.h>.
+#pragma once
+
+#include <switchboard/abi.h>
+
+#include <cctype>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace switchboard::sdk {
+
+/// Parses a duration: digits followed by "ms" (or nothing), "s", "m"/"min" or "h".
+/// @returns milliseconds, or nullopt when `text` is not such a duration (negative, empty, other unit).
+inline std::optional<int64_t> parse_duration_ms(std::string_view text) {
+    size_t pos = 0;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) ++pos;
+    if (pos == 0 || pos > 15) return std::nullopt;
+    int64_t n = std::stoll(std::string(text.substr(0, pos)));
+    std::string_view unit = text.substr(pos);
+    if (unit.empty() || unit == "ms") return n;
+    if (unit == "s") return n * 1000;
+    if (unit == "m" || unit == "min") return n * 60'000;
+    if (unit == "h") return n * 3'600'000;
+    return std::nullopt;
+}
+
+/// "major.minor".
+inline std::string abi_version_string(unsigned major, unsigned minor) {
+    return std::to_string(major) + "." + std::to_string(minor);
+}
+
+/// Why a plugin's descriptor cannot be used by this host, or nullopt when it can. Reads only the
+/// leading version fields until the version is known to be compatible (ABI policy: same major,
+/// plugin minor <= host minor, struct_size covering the fields of the plugin's version).
+inline std::optional<std::string> descriptor_problem(const sb_plugin_descriptor* d) {
+    const std::string host_abi = abi_version_string(SB_ABI_MAJOR, SB_ABI_MINOR);
+    if (!d) return "the plugin's entry point returned no descriptor";
+    if (d->struct_size < offsetof(sb_plugin_descriptor, name))
+        return "corrupt descriptor (struct_size " + std::to_string(d->struct_size) + ")";
+    const std::string plugin_abi = abi_version_string(d->abi_major, d->abi_minor);
+    if (d->abi_major != SB_ABI_MAJOR)
+        return "built against SDK ABI " + plugin_abi + " but this host implements ABI " + host_abi +
+               ": rebuild it against SDK " + host_abi;
+    if (d->abi_minor > SB_ABI_MINOR)
+        return "built against SDK ABI " + plugin_abi + ", newer than this host's ABI " + host_abi +
+               ": upgrade switchboard, or rebuild it against SDK " + host_abi;
+    if (d->struct_size < offsetof(sb_plugin_descriptor, run_stage) + sizeof(d->run_stage))
+        return "descriptor is smaller than ABI " + plugin_abi + " defines: rebuild it against SDK " + host_abi;
+    bool name_ok = d->name && *d->name;
+    for (const char* p = d->name; name_ok && *p; ++p)
+        name_ok = std::islower(static_cast<unsigned char>(*p)) || std::isdigit(static_cast<unsigned char>(*p)) ||
+                  *p == '-' || *p == '_';
+    if (!name_ok) return "invalid plugin name: use lowercase letters, digits, '-' and '_'";
+    if (!d->create || !d->destroy) return "descriptor lacks create/destroy";
+    return std::nullopt;
+}
+
+}  // namespace switchboard::sdk
