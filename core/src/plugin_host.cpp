@@ -269,26 +269,6 @@ std::optional<std::string> read_setting_file(const std::string& path) {
     return content;
 }
 
-bool valid_typed(uint32_t type, const std::string& v) {
-    switch (type) {
-    case SB_SETTING_INT: {
-        if (v.empty()) return false;
-        size_t i = (v[0] == '-') ? 1 : 0;
-        return i < v.size() && std::all_of(v.begin() + i, v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-    }
-    case SB_SETTING_BOOL: return v == "true" || v == "false";
-    case SB_SETTING_DURATION: return parse_duration_ms(v).has_value();
-    default: return true;
-    }
-}
-const char* type_hint(uint32_t type) {
-    switch (type) {
-    case SB_SETTING_INT: return "a whole number";
-    case SB_SETTING_BOOL: return "true or false";
-    case SB_SETTING_DURATION: return "a duration such as 500ms, 10s, 5m or 24h";
-    default: return "text";
-    }
-}
 }  // namespace
 
 std::vector<diagnostic> validate_tenants(const config& cfg, const plugin_catalog& catalog) {
@@ -328,10 +308,10 @@ std::vector<diagnostic> validate_tenants(const config& cfg, const plugin_catalog
                     continue;
                 }
                 if (s.value.empty() && !(spec->flags & SB_SETTING_REQUIRED)) continue;
-                if (!valid_typed(spec->type, s.value)) {
+                if (auto hint = switchboard::sdk::setting_value_problem(spec->type, s.value)) {
                     std::string shown = (spec->flags & SB_SETTING_SECRET) ? "(secret value hidden)" : "'" + s.value + "'";
-                    err(s.value_mark, "setting '" + s.name + "' of plugin '" + use.plugin + "' must be " +
-                                          type_hint(spec->type) + ", got " + shown);
+                    err(s.value_mark, "setting '" + s.name + "' of plugin '" + use.plugin + "' must be " + *hint +
+                                          ", got " + shown);
                 }
             }
             for (size_t i = 0; i < plugin->descriptor().settings_count; ++i) {

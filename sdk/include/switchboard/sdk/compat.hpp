@@ -29,6 +29,25 @@ inline std::optional<int64_t> parse_duration_ms(std::string_view text) {
     return std::nullopt;
 }
 
+/// What a value of setting type `type` (sb_setting_type) must look like when `value` is not such a
+/// value ("a whole number", "true or false", "a duration such as ..."), or nullopt when it is.
+inline std::optional<std::string> setting_value_problem(uint32_t type, std::string_view value) {
+    switch (type) {
+    case SB_SETTING_INT: {
+        size_t i = !value.empty() && value[0] == '-' ? 1 : 0;
+        bool ok = i < value.size();
+        for (size_t k = i; ok && k < value.size(); ++k) ok = std::isdigit(static_cast<unsigned char>(value[k])) != 0;
+        return ok ? std::nullopt : std::optional<std::string>("a whole number");
+    }
+    case SB_SETTING_BOOL:
+        return value == "true" || value == "false" ? std::nullopt : std::optional<std::string>("true or false");
+    case SB_SETTING_DURATION:
+        return parse_duration_ms(value) ? std::nullopt
+                                        : std::optional<std::string>("a duration such as 500ms, 10s, 5m or 24h");
+    default: return std::nullopt;
+    }
+}
+
 /// "major.minor".
 inline std::string abi_version_string(unsigned major, unsigned minor) {
     return std::to_string(major) + "." + std::to_string(minor);

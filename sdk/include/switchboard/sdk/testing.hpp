@@ -743,18 +743,8 @@ private:
                         shown);
             };
             if (!value->empty()) {
-                if (spec.type == SB_SETTING_DURATION) {
-                    if (auto ms = parse_duration_ms(*value)) value = std::to_string(*ms);
-                    else bad("a duration such as 500ms, 10s, 5m or 24h");
-                } else if (spec.type == SB_SETTING_BOOL && *value != "true" && *value != "false") {
-                    bad("true or false");
-                } else if (spec.type == SB_SETTING_INT) {
-                    size_t start = (*value)[0] == '-' ? 1 : 0;
-                    if (start == value->size() || !std::all_of(value->begin() + start, value->end(), [](char c) {
-                            return std::isdigit(static_cast<unsigned char>(c));
-                        }))
-                        bad("a whole number");
-                }
+                if (auto hint = setting_value_problem(spec.type, *value)) bad(hint->c_str());
+                else if (spec.type == SB_SETTING_DURATION) value = std::to_string(*parse_duration_ms(*value));
             }
             out.emplace_back(spec.name, *value);
         }
