@@ -611,7 +611,7 @@ call_outcome plugin_instance::execute(const std::string& command_json) {
         copy_error(&err, "", "exception crossed the ABI boundary");
     }
     if (out.status != SB_OK) {
-        out.code = err.code;
+        out.code = redact(err.code);
         out.message = redact(err.message);
         out.outputs.clear();
     }
@@ -650,7 +650,7 @@ call_outcome plugin_instance::run_stage(const std::string& stage, const std::str
         copy_error(&err, "", "invalid output: " + st.error);
     }
     if (out.status != SB_OK) {
-        out.code = err.code;
+        out.code = redact(err.code);
         out.message = redact(err.message);
         out.outputs.clear();
     }

@@ -5,8 +5,9 @@
 #   - hidden visibility, and a linker version script so that the only exported symbol is the
 #     plugin's descriptor (switchboard_plugin_v1);
 #   - placed in `<build>/plugins/`, so `plugins: { paths: [ build/plugins ] }` finds it;
-#   - installed to INSTALL_DESTINATION, by default `${CMAKE_INSTALL_LIBDIR}/switchboard/plugins`
-#     under the install prefix (the directory the installed switchboard searches).
+#   - installed to INSTALL_DESTINATION, by default the plugin directory of the Switchboard found
+#     by find_package (Switchboard_PLUGIN_DIR, which that switchboard always searches), or
+#     `${CMAKE_INSTALL_LIBDIR}/switchboard/plugins` under the install prefix in Switchboard's own build.
 # The target is named `switchboard_plugin_<name>`.
 include(GNUInstallDirs)
 
@@ -41,7 +42,11 @@ function(switchboard_add_plugin name)
   endif()
   if(NOT ARG_NO_INSTALL)
     if(NOT ARG_INSTALL_DESTINATION)
-      set(ARG_INSTALL_DESTINATION "${CMAKE_INSTALL_LIBDIR}/switchboard/plugins")
+      if(Switchboard_PLUGIN_DIR)
+        set(ARG_INSTALL_DESTINATION "${Switchboard_PLUGIN_DIR}")
+      else()
+        set(ARG_INSTALL_DESTINATION "${CMAKE_INSTALL_LIBDIR}/switchboard/plugins")
+      endif()
     endif()
     install(TARGETS ${target} LIBRARY DESTINATION "${ARG_INSTALL_DESTINATION}")
   endif()

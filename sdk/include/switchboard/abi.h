@@ -222,7 +222,8 @@ typedef struct sb_plugin_descriptor {
     sb_status (*route_keys)(const sb_http_request* request, const sb_sink* sink, sb_error* error);
 
     /** Verifies and normalizes one webhook request. Respond with 401/403 and emit nothing to refuse it;
-     * the host stores nothing for a refused request. */
+     * the host stores nothing for a refused request. Runs on the host's HTTP I/O threads while the
+     * provider waits for its answer: verify and parse only, and leave outbound calls to execute(). */
     sb_status (*handle_webhook)(void* instance, const sb_http_request* request, const sb_webhook_sink* sink,
                                 sb_error* error);
 
