@@ -477,7 +477,7 @@ struct runtime::impl : host_services {
         if (out.status == SB_OK) {
             stats.add("switchboard_delivery_attempts_total", {{"plugin", target}, {"outcome", "success"}});
             finish_command(j, out.outputs.empty() ? "{}" : out.outputs.front());
-            inst->log(SB_LOG_INFO, "job " + std::to_string(j.id) + " " + type + " delivered (attempt " +
+            inst->log(SB_LOG_INFO, "job " + std::to_string(j.id) + " " + type + " accepted by the provider (attempt " +
                                        std::to_string(j.attempts) + ")");
             return;
         }
