@@ -59,6 +59,8 @@ TEST_CASE("durations accept ms, s, m and h", "[config]") {
     CHECK_FALSE(parse_duration_ms("-5s"));
     CHECK_FALSE(parse_duration_ms(""));
     CHECK_FALSE(parse_duration_ms("5d"));
+    CHECK_FALSE(parse_duration_ms("999999999999999h")); // would overflow int64 milliseconds
+    CHECK(parse_duration_ms("999999999999999ms") == 999999999999999);
 }
 
 TEST_CASE("did_you_mean suggests close keys only", "[config]") {

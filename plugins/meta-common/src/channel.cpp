@@ -2,6 +2,9 @@
 
 #include <switchboard/sdk/events.hpp>
 
+#include <climits>
+#include <cmath>
+
 namespace switchboard::meta {
 namespace json = boost::json;
 using sdk::error_kind;
@@ -32,8 +35,9 @@ std::optional<int64_t> int_field(const json::object& o, std::string_view key) {
     auto* v = o.if_contains(key);
     if (!v) return std::nullopt;
     if (auto* i = v->if_int64()) return *i;
-    if (auto* u = v->if_uint64()) return static_cast<int64_t>(*u);
-    if (auto* d = v->if_double()) return static_cast<int64_t>(*d);
+    if (auto* u = v->if_uint64()) return *u <= static_cast<uint64_t>(INT64_MAX) ? std::optional<int64_t>(*u) : std::nullopt;
+    if (auto* d = v->if_double())
+        return std::isfinite(*d) && std::fabs(*d) < 9.0e18 ? std::optional<int64_t>(static_cast<int64_t>(*d)) : std::nullopt;
     return std::nullopt;
 }
 

@@ -15,7 +15,8 @@ int64_t int_at(const json::object& o, std::string_view key) {
     if (!v) return 0;
     if (auto* i = v->if_int64()) return *i;
     if (auto* u = v->if_uint64()) return static_cast<int64_t>(*u);
-    if (auto* d = v->if_double()) return std::isfinite(*d) ? static_cast<int64_t>(*d) : 0;
+    // Out-of-range doubles (e.g. 1e300 from an untrusted body) cannot be converted: treat as absent.
+    if (auto* d = v->if_double()) return std::isfinite(*d) && std::fabs(*d) < 9.0e18 ? static_cast<int64_t>(*d) : 0;
     // Some proxies stringify numbers.
     if (auto* s = v->if_string()) {
         try {
@@ -162,8 +163,9 @@ json::object read_send_response(const sdk::http_response& response) {
 }
 
 void check_messaging_window(std::optional<int64_t> last_inbound_ms, int64_t now_ms, int64_t window_ms) {
-    if (!last_inbound_ms) return;
-    int64_t age = now_ms - *last_inbound_ms;
+    if (!last_inbound_ms || *last_inbound_ms <= 0) return; // unknown: the host sets it only when known
+    int64_t age = 0;
+    if (__builtin_sub_overflow(now_ms, *last_inbound_ms, &age)) return;
     if (age <= window_ms) return;
     int64_t hours = age / (60LL * 60 * 1000);
     std::string msg;

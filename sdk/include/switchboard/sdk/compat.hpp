@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <cstddef>
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,11 +23,13 @@ inline std::optional<int64_t> parse_duration_ms(std::string_view text) {
     if (pos == 0 || pos > 15) return std::nullopt;
     int64_t n = std::stoll(std::string(text.substr(0, pos)));
     std::string_view unit = text.substr(pos);
-    if (unit.empty() || unit == "ms") return n;
-    if (unit == "s") return n * 1000;
-    if (unit == "m" || unit == "min") return n * 60'000;
-    if (unit == "h") return n * 3'600'000;
-    return std::nullopt;
+    int64_t scale = unit.empty() || unit == "ms" ? 1
+                    : unit == "s"                ? 1000
+                    : unit == "m" || unit == "min" ? 60'000
+                    : unit == "h"                ? 3'600'000
+                                                 : 0;
+    if (scale == 0 || n > INT64_MAX / scale) return std::nullopt; // unknown unit, or too long to represent
+    return n * scale;
 }
 
 /// What a value of setting type `type` (sb_setting_type) must look like when `value` is not such a
