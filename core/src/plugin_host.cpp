@@ -393,14 +393,9 @@ std::vector<std::pair<std::string, std::string>> effective_settings(const loaded
 // Host services table handed to instances: C thunks over host_services.
 
 namespace {
-std::string_view sv(sb_str s) { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
-sb_str borrow(std::string_view s) { return sb_str{s.data(), s.size()}; }
-
-void copy_error(sb_error* e, std::string_view code, std::string_view message) {
-    if (!e) return;
-    std::snprintf(e->code, sizeof e->code, "%.*s", static_cast<int>(code.size()), code.data());
-    std::snprintf(e->message, sizeof e->message, "%.*s", static_cast<int>(message.size()), message.data());
-}
+using switchboard::sdk::borrow;
+using switchboard::sdk::fill_error;
+using switchboard::sdk::view;
 
 struct host_ctx {
     plugin_instance* self;
@@ -411,7 +406,7 @@ struct host_ctx {
 
 void thunk_log(void* ctx, int32_t level, sb_str message) {
     auto* c = static_cast<host_ctx*>(ctx);
-    c->self->log(level, std::string(sv(message)));
+    c->self->log(level, std::string(view(message)));
 }
 int64_t thunk_now(void* ctx) { return static_cast<host_ctx*>(ctx)->services->now_ms(); }
 sb_status thunk_http(void* ctx, const sb_http_client_request* r, const sb_http_client_response_sink* sink, sb_error* e) {
@@ -419,11 +414,11 @@ sb_status thunk_http(void* ctx, const sb_http_client_request* r, const sb_http_c
     try {
         std::vector<std::pair<std::string, std::string>> headers;
         for (size_t i = 0; i < r->header_count; ++i)
-            headers.emplace_back(std::string(sv(r->headers[i].name)), std::string(sv(r->headers[i].value)));
-        auto res = c->services->http(std::string(sv(r->method)), std::string(sv(r->url)), headers,
-                                     std::string(sv(r->body)), r->timeout_ms);
+            headers.emplace_back(std::string(view(r->headers[i].name)), std::string(view(r->headers[i].value)));
+        auto res = c->services->http(std::string(view(r->method)), std::string(view(r->url)), headers,
+                                     std::string(view(r->body)), r->timeout_ms);
         if (res.status != SB_OK) {
-            copy_error(e, "", res.error);
+            fill_error(e, "", res.error);
             return res.status;
         }
         std::vector<sb_header> hs;
@@ -431,41 +426,41 @@ sb_status thunk_http(void* ctx, const sb_http_client_request* r, const sb_http_c
         sink->on_response(sink->ctx, res.http_status, hs.data(), hs.size(), borrow(res.body));
         return SB_OK;
     } catch (const std::exception& ex) {
-        copy_error(e, "", ex.what());
+        fill_error(e, "", ex.what());
         return SB_ERR_RETRYABLE;
     }
 }
 sb_status thunk_kv_get(void* ctx, sb_str key, const sb_sink* sink, sb_error* e) {
     auto* c = static_cast<host_ctx*>(ctx);
     try {
-        if (auto v = c->services->kv_get(c->tenant, c->plugin, std::string(sv(key)))) sink->put(sink->ctx, borrow(*v));
+        if (auto v = c->services->kv_get(c->tenant, c->plugin, std::string(view(key)))) sink->put(sink->ctx, borrow(*v));
         return SB_OK;
     } catch (const std::exception& ex) {
-        copy_error(e, "", ex.what());
+        fill_error(e, "", ex.what());
         return SB_ERR_RETRYABLE;
     }
 }
 sb_status thunk_kv_put(void* ctx, sb_str key, sb_str value, int64_t ttl_ms, sb_error* e) {
     auto* c = static_cast<host_ctx*>(ctx);
     try {
-        c->services->kv_put(c->tenant, c->plugin, std::string(sv(key)), std::string(sv(value)), ttl_ms);
+        c->services->kv_put(c->tenant, c->plugin, std::string(view(key)), std::string(view(value)), ttl_ms);
         return SB_OK;
     } catch (const std::exception& ex) {
-        copy_error(e, "", ex.what());
+        fill_error(e, "", ex.what());
         return SB_ERR_RETRYABLE;
     }
 }
 void thunk_metric(void* ctx, sb_str name, double value) {
     auto* c = static_cast<host_ctx*>(ctx);
     try {
-        c->services->metric_add(c->tenant, c->plugin, std::string(sv(name)), value);
+        c->services->metric_add(c->tenant, c->plugin, std::string(view(name)), value);
     } catch (...) {
     }
 }
 
 /// Adds tenant and channel to an emitted event when the plugin left them out.
 std::string complete_event(sb_str json, const std::string& tenant, const std::string& plugin) {
-    auto v = boost::json::parse(sv(json));
+    auto v = boost::json::parse(view(json));
     if (!v.is_object()) throw std::runtime_error("emitted value is not a JSON object");
     auto& o = v.as_object();
     if (!o.contains("type") || !o["type"].is_string()) throw std::runtime_error("emitted object has no \"type\"");
@@ -503,7 +498,7 @@ plugin_instance::plugin_instance(std::shared_ptr<loaded_plugin> plugin, std::str
         st = plugin_->descriptor().create(&api_, &cfg, &handle_, &err);
     } catch (...) {
         st = SB_ERR_FINAL;
-        copy_error(&err, "", "create() threw across the ABI boundary");
+        fill_error(&err, "", "create() threw across the ABI boundary");
     }
     if (st != SB_OK) {
         delete ctx;
@@ -537,7 +532,7 @@ void plugin_instance::log(int level, const std::string& message) const {
 std::vector<std::string> plugin_instance::account_ids() {
     std::vector<std::string> out;
     if (!plugin_->descriptor().account_ids) return out;
-    sb_sink sink{&out, [](void* c, sb_str s) { static_cast<std::vector<std::string>*>(c)->emplace_back(sv(s)); }};
+    sb_sink sink{&out, [](void* c, sb_str s) { static_cast<std::vector<std::string>*>(c)->emplace_back(view(s)); }};
     sb_error err{};
     if (plugin_->descriptor().account_ids(handle_, &sink, &err) != SB_OK)
         log(SB_LOG_ERROR, std::string("account_ids failed: ") + err.message);
@@ -567,8 +562,8 @@ webhook_outcome plugin_instance::handle_webhook(const inbound_request& request) 
                              if (s->responded) return;
                              s->responded = true;
                              s->out->status = status;
-                             s->out->content_type = std::string(sv(ct));
-                             s->out->body = std::string(sv(body));
+                             s->out->content_type = std::string(view(ct));
+                             s->out->body = std::string(view(body));
                          },
                          [](void* c, sb_str event) {
                              auto* s = static_cast<sink_state*>(c);
@@ -584,7 +579,7 @@ webhook_outcome plugin_instance::handle_webhook(const inbound_request& request) 
         status = plugin_->descriptor().handle_webhook(handle_, &req, &sink, &err);
     } catch (...) {
         status = SB_ERR_FINAL;
-        copy_error(&err, "", "exception crossed the ABI boundary");
+        fill_error(&err, "", "exception crossed the ABI boundary");
     }
     if (status != SB_OK || !st.emit_error.empty()) {
         out.ok = false;
@@ -602,13 +597,13 @@ call_outcome plugin_instance::execute(const std::string& command_json) {
         out.message = "plugin '" + name() + "' executes no commands";
         return out;
     }
-    sb_sink sink{&out.outputs, [](void* c, sb_str s) { static_cast<std::vector<std::string>*>(c)->emplace_back(sv(s)); }};
+    sb_sink sink{&out.outputs, [](void* c, sb_str s) { static_cast<std::vector<std::string>*>(c)->emplace_back(view(s)); }};
     sb_error err{};
     try {
         out.status = plugin_->descriptor().execute(handle_, borrow(command_json), &sink, &err);
     } catch (...) {
         out.status = SB_ERR_FINAL;
-        copy_error(&err, "", "exception crossed the ABI boundary");
+        fill_error(&err, "", "exception crossed the ABI boundary");
     }
     if (out.status != SB_OK) {
         out.code = redact(err.code);
@@ -643,11 +638,11 @@ call_outcome plugin_instance::run_stage(const std::string& stage, const std::str
         out.status = plugin_->descriptor().run_stage(handle_, borrow(stage), borrow(event_json), &sink, &err);
     } catch (...) {
         out.status = SB_ERR_FINAL;
-        copy_error(&err, "", "exception crossed the ABI boundary");
+        fill_error(&err, "", "exception crossed the ABI boundary");
     }
     if (out.status == SB_OK && !st.error.empty()) {
         out.status = SB_ERR_FINAL;
-        copy_error(&err, "", "invalid output: " + st.error);
+        fill_error(&err, "", "invalid output: " + st.error);
     }
     if (out.status != SB_OK) {
         out.code = redact(err.code);
@@ -664,7 +659,7 @@ std::vector<std::string> plugin_route_keys(const loaded_plugin& plugin, const in
     for (auto& [k, v] : request.headers) hs.push_back({borrow(k), borrow(v)});
     sb_http_request req{borrow(request.method), borrow(request.path), borrow(request.query), hs.data(), hs.size(),
                         borrow(request.body)};
-    sb_sink sink{&out, [](void* c, sb_str s) { static_cast<std::vector<std::string>*>(c)->emplace_back(sv(s)); }};
+    sb_sink sink{&out, [](void* c, sb_str s) { static_cast<std::vector<std::string>*>(c)->emplace_back(view(s)); }};
     sb_error err{};
     try {
         plugin.descriptor().route_keys(&req, &sink, &err);

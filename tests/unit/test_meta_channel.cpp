@@ -61,7 +61,7 @@ struct fake_host {
                                           std::string(sdk::view(r->headers[i].value)));
             self->calls.push_back(std::move(call));
             if (self->transport != SB_OK) {
-                sdk::detail::fill_error(err, "", self->transport_message);
+                sdk::fill_error(err, "", self->transport_message);
                 return self->transport;
             }
             sink->on_response(sink->ctx, self->reply_status, nullptr, 0, sdk::borrow(self->reply_body));

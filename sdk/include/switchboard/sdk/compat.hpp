@@ -1,6 +1,6 @@
-// switchboard/sdk/compat.hpp — rules the host and the SDK's fake host must apply identically:
-// the descriptor compatibility check (with the refusal wording admins see) and the duration
-// syntax of settings. Header-only; depends on nothing but <switchboard/abi.h>.
+// switchboard/sdk/compat.hpp — what the host, the plugin-side C++ layer and the SDK's fake host
+// share: ABI string and error helpers, the descriptor compatibility check (with the refusal
+// wording admins see) and the syntax of setting values. Header-only; depends on nothing but <switchboard/abi.h>.
 #pragma once
 
 #include <switchboard/abi.h>
@@ -9,11 +9,24 @@
 #include <cstddef>
 #include <climits>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace switchboard::sdk {
+
+/// The bytes of a borrowed ABI string (valid only during the call that handed it over).
+inline std::string_view view(sb_str s) noexcept { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
+/// Lends `s` across the ABI for the duration of one call.
+inline sb_str borrow(std::string_view s) noexcept { return sb_str{s.data(), s.size()}; }
+
+/// Writes `code` and `message` into an ABI error (truncated to its fixed sizes); no-op for null.
+inline void fill_error(sb_error* err, std::string_view code, std::string_view message) {
+    if (!err) return;
+    std::snprintf(err->code, sizeof err->code, "%.*s", static_cast<int>(code.size()), code.data());
+    std::snprintf(err->message, sizeof err->message, "%.*s", static_cast<int>(message.size()), message.data());
+}
 
 /// Parses a duration: digits followed by "ms" (or nothing), "s", "m"/"min" or "h".
 /// @returns milliseconds, or nullopt when `text` is not such a duration (negative, empty, other unit).

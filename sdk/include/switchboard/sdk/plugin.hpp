@@ -12,6 +12,7 @@
 #pragma once
 
 #include <switchboard/abi.h>
+#include <switchboard/sdk/compat.hpp>
 #include <switchboard/sdk/events.hpp>
 
 #include <boost/dll/alias.hpp>
@@ -53,9 +54,6 @@ private:
     error_kind kind_;
     std::string code_;
 };
-
-inline std::string_view view(sb_str s) noexcept { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
-inline sb_str borrow(std::string_view s) noexcept { return sb_str{s.data(), s.size()}; }
 
 /// Case-insensitive ASCII comparison, for header names.
 inline bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -331,12 +329,6 @@ struct plugin_info {
 };
 
 namespace detail {
-
-inline void fill_error(sb_error* err, std::string_view code, std::string_view message) {
-    if (!err) return;
-    std::snprintf(err->code, sizeof err->code, "%.*s", static_cast<int>(code.size()), code.data());
-    std::snprintf(err->message, sizeof err->message, "%.*s", static_cast<int>(message.size()), message.data());
-}
 
 inline sb_status status_of(error_kind k) {
     switch (k) {

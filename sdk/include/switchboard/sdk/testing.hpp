@@ -209,15 +209,6 @@ using switchboard::sdk::parse_duration_ms;
 
 namespace detail {
 
-inline std::string_view view(sb_str s) noexcept { return s.data ? std::string_view(s.data, s.size) : std::string_view(); }
-inline sb_str borrow(std::string_view s) noexcept { return sb_str{s.data(), s.size()}; }
-
-inline void put_error(sb_error* e, std::string_view message) {
-    if (e) {
-        e->code[0] = '\0';
-        std::snprintf(e->message, sizeof e->message, "%.*s", static_cast<int>(message.size()), message.data());
-    }
-}
 
 /// The host's descriptor checks, with its wording (switchboard/sdk/compat.hpp, shared with the host).
 inline const sb_plugin_descriptor& check_descriptor(const sb_plugin_descriptor* d) {
@@ -289,7 +280,7 @@ inline sb_status host_http(void* c, const sb_http_client_request* r, const sb_ht
             reply = http_reply::failure("fake host: no reply scripted for " + req.method + " " + req.url +
                                         " (queue one with push_http_reply() or set_http_responder())");
         if (reply->transport_error) {
-            put_error(error, *reply->transport_error);
+            fill_error(error, "", *reply->transport_error);
             return reply->transport_status == SB_OK ? SB_ERR_RETRYABLE : reply->transport_status;
         }
         std::vector<sb_header> hs;
@@ -297,7 +288,7 @@ inline sb_status host_http(void* c, const sb_http_client_request* r, const sb_ht
         sink->on_response(sink->ctx, reply->status, hs.data(), hs.size(), borrow(reply->body));
         return SB_OK;
     } catch (const std::exception& e) {
-        put_error(error, std::string("fake host: HTTP responder threw: ") + e.what());
+        fill_error(error, "", std::string("fake host: HTTP responder threw: ") + e.what());
         return SB_ERR_RETRYABLE;
     }
 }
@@ -384,9 +375,9 @@ public:
             return out;
         }
         std::vector<sb_header> hs;
-        for (auto& [k, v] : request.headers) hs.push_back({detail::borrow(k), detail::borrow(v)});
-        sb_http_request req{detail::borrow(request.method), detail::borrow(request.path), detail::borrow(request.query),
-                            hs.data(), hs.size(), detail::borrow(request.body)};
+        for (auto& [k, v] : request.headers) hs.push_back({borrow(k), borrow(v)});
+        sb_http_request req{borrow(request.method), borrow(request.path), borrow(request.query),
+                            hs.data(), hs.size(), borrow(request.body)};
         struct sink_state {
             webhook_response* out;
             tenant_instance* self;
@@ -399,8 +390,8 @@ public:
                                  if (s->responded) return; // the host keeps the first response
                                  s->responded = true;
                                  s->out->status = status;
-                                 s->out->content_type = std::string(detail::view(content_type));
-                                 s->out->body = std::string(detail::view(body));
+                                 s->out->content_type = std::string(view(content_type));
+                                 s->out->body = std::string(view(body));
                              },
                              [](void* c, sb_str event) {
                                  auto* s = static_cast<sink_state*>(c);
@@ -435,7 +426,7 @@ public:
         std::vector<std::string> raw;
         sb_sink sink{&raw, detail::collect_string};
         sb_error err{};
-        sb_status status = descriptor_->execute(handle_, detail::borrow(command_json), &sink, &err);
+        sb_status status = descriptor_->execute(handle_, borrow(command_json), &sink, &err);
         if (status != SB_OK) {
             out.error = call_error{status, err.code, err.message};
             return out;
@@ -484,14 +475,14 @@ public:
         sb_sink sink{&raw, detail::collect_string};
         sb_error err{};
         sb_status status =
-            descriptor_->run_stage(handle_, detail::borrow(stage), detail::borrow(event_json), &sink, &err);
+            descriptor_->run_stage(handle_, borrow(stage), borrow(event_json), &sink, &err);
         if (status != SB_OK) {
             out.error = call_error{status, err.code, err.message};
             return out;
         }
         try {
             for (auto& r : raw)
-                out.outputs.push_back(detail::complete_event(detail::borrow(r), tenant(), descriptor_->name));
+                out.outputs.push_back(detail::complete_event(borrow(r), tenant(), descriptor_->name));
         } catch (const std::exception& e) {
             out.outputs.clear();
             out.error = call_error{SB_ERR_FINAL, "", std::string("invalid output: ") + e.what()};
@@ -596,8 +587,8 @@ public:
         ctx->api.metric_add = detail::host_metric;
 
         std::vector<sb_setting_value> c_values;
-        for (auto& [k, v] : values) c_values.push_back({detail::borrow(k), detail::borrow(v)});
-        sb_instance_config config{detail::borrow(tenant), c_values.data(), c_values.size()};
+        for (auto& [k, v] : values) c_values.push_back({borrow(k), borrow(v)});
+        sb_instance_config config{borrow(tenant), c_values.data(), c_values.size()};
         void* handle = nullptr;
         sb_error err{};
         sb_status status = descriptor_->create(&ctx->api, &config, &handle, &err);
@@ -613,9 +604,9 @@ public:
         std::vector<std::string> out;
         if (!descriptor_->route_keys) return out;
         std::vector<sb_header> hs;
-        for (auto& [k, v] : request.headers) hs.push_back({detail::borrow(k), detail::borrow(v)});
-        sb_http_request req{detail::borrow(request.method), detail::borrow(request.path), detail::borrow(request.query),
-                            hs.data(), hs.size(), detail::borrow(request.body)};
+        for (auto& [k, v] : request.headers) hs.push_back({borrow(k), borrow(v)});
+        sb_http_request req{borrow(request.method), borrow(request.path), borrow(request.query),
+                            hs.data(), hs.size(), borrow(request.body)};
         sb_sink sink{&out, detail::collect_string};
         sb_error err{};
         sb_status status = descriptor_->route_keys(&req, &sink, &err);
