@@ -4,6 +4,8 @@
 #include <switchboard/core/http_server.hpp>
 #include <switchboard/core/store.hpp>
 
+#include "json_fields.hpp"
+
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -46,18 +48,8 @@ bool is_command(const std::string& type) {
     return commands.count(type) > 0;
 }
 
-std::string str(const json::object& o, const char* key) {
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : std::string();
-}
-
-int64_t num(const json::object& o, const char* key) {
-    auto it = o.find(key);
-    if (it == o.end()) return 0;
-    if (it->value().is_int64()) return it->value().as_int64();
-    if (it->value().is_uint64()) return static_cast<int64_t>(it->value().as_uint64());
-    return 0;
-}
+using json_fields::num;
+using json_fields::str;
 
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include <switchboard/core/store.hpp>
 
+#include "json_fields.hpp"
+
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <soci/postgresql/soci-postgresql.h>
@@ -111,23 +113,9 @@ std::vector<std::string> split_sql(const std::string& text) {
     return out;
 }
 
-std::string str(const json::object& o, const char* key) {
-    auto it = o.find(key);
-    if (it == o.end() || !it->value().is_string()) return {};
-    return std::string(it->value().as_string());
-}
-int64_t num(const json::object& o, const char* key, int64_t fallback = 0) {
-    auto it = o.find(key);
-    if (it == o.end()) return fallback;
-    if (it->value().is_int64()) return it->value().as_int64();
-    if (it->value().is_uint64()) return static_cast<int64_t>(it->value().as_uint64());
-    if (it->value().is_double()) return static_cast<int64_t>(it->value().as_double());
-    return fallback;
-}
-const json::object* obj(const json::object& o, const char* key) {
-    auto it = o.find(key);
-    return it != o.end() && it->value().is_object() ? &it->value().as_object() : nullptr;
-}
+using json_fields::num;
+using json_fields::obj;
+using json_fields::str;
 
 int status_rank(const std::string& s) {
     if (s == "sent") return 1;
