@@ -62,6 +62,8 @@ struct runtime::impl : host_services {
     std::map<std::string, std::map<std::string, std::unique_ptr<plugin_instance>>> instances;
     // plugin -> account id -> instances
     std::map<std::string, std::map<std::string, std::vector<plugin_instance*>>> accounts;
+    // plugins some tenant enables (whether or not its instance started): the ones with webhook routes
+    std::set<std::string> served_plugins;
     // tenant -> plugin -> why create() failed (isolated instances)
     std::map<std::string, std::map<std::string, std::string>> failed_instances;
     std::unique_ptr<store> db;
@@ -140,6 +142,8 @@ struct runtime::impl : host_services {
             }
         }
         if (!diags.empty()) throw config_error(diags);
+        for (auto& t : cfg.tenants)
+            for (auto& use : t.plugins) served_plugins.insert(use.plugin);
         describe_metrics();
     }
 
@@ -206,10 +210,7 @@ struct runtime::impl : host_services {
 
         const std::string& plugin = segs[0];
         auto loaded = catalog.find(plugin);
-        bool used = false;
-        for (auto& [t, m] : instances) used = used || m.count(plugin);
-        for (auto& [t, m] : failed_instances) used = used || m.count(plugin);
-        if (!loaded || !used) return reply(404, "unknown plugin '" + plugin + "'\n", route);
+        if (!loaded || !served_plugins.count(plugin)) return reply(404, "unknown plugin '" + plugin + "'\n", route);
 
         inbound_request in{req.method, req.path, req.query, std::move(req.headers), std::move(req.body)};
         std::vector<plugin_instance*> targets;

@@ -203,11 +203,6 @@ public:
 
     std::optional<job> claim(int64_t now_ms, int64_t lease_ms, int max_attempts) override {
         soci::session s(*pool_);
-        // Jobs whose process died on their last allowed attempt: give up on them.
-        s << "UPDATE jobs SET state = 'dead', lease_until_ms = NULL, updated_at_ms = :n, last_error = "
-             "'gave up: the process running its last allowed attempt stopped before the outcome was known' "
-             "WHERE state = 'running' AND lease_until_ms < :n2 AND attempts >= :m",
-            soci::use(now_ms), soci::use(now_ms), soci::use(max_attempts);
         job j;
         const std::string lock = backend_ == backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "";
         int64_t lease_until = now_ms + lease_ms, n1 = now_ms, n2 = now_ms, n3 = now_ms;
@@ -216,17 +211,27 @@ public:
         s << "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until_ms = :lease, updated_at_ms = :n1, "
              "interrupted_at_ms = CASE WHEN state = 'running' THEN lease_until_ms ELSE interrupted_at_ms END "
              "WHERE id = (SELECT j.id FROM jobs j WHERE "
-             "((j.state = 'pending' AND j.next_attempt_at_ms <= :n2) OR (j.state = 'running' AND j.lease_until_ms < :n3)) "
+             "((j.state = 'pending' AND j.next_attempt_at_ms <= :n2) OR "
+             "(j.state = 'running' AND j.lease_until_ms < :n3 AND j.attempts < :m)) "
              "AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.lane = j.lane AND o.id < j.id AND o.state IN ('pending', 'running')) "
              "ORDER BY j.next_attempt_at_ms, j.id LIMIT 1" +
                  lock +
                  ") RETURNING id, tenant, kind, lane, payload, attempts, interrupted_at_ms",
-            soci::use(lease_until), soci::use(n1), soci::use(n2), soci::use(n3), soci::into(j.id), soci::into(j.tenant),
+            soci::use(lease_until), soci::use(n1), soci::use(n2), soci::use(n3), soci::use(max_attempts),
+            soci::into(j.id), soci::into(j.tenant),
             soci::into(j.kind), soci::into(j.lane), soci::into(j.payload), soci::into(j.attempts),
             soci::into(interrupted, interrupted_ind);
-        if (!s.got_data()) return std::nullopt;
-        if (interrupted_ind == soci::i_ok) j.interrupted_at_ms = interrupted;
-        return j;
+        if (s.got_data()) {
+            if (interrupted_ind == soci::i_ok) j.interrupted_at_ms = interrupted;
+            return j;
+        }
+        // Nothing to run: give up on jobs whose process died on their last allowed attempt (kept
+        // off the path that hands out work).
+        s << "UPDATE jobs SET state = 'dead', lease_until_ms = NULL, updated_at_ms = :n, last_error = "
+             "'gave up: the process running its last allowed attempt stopped before the outcome was known' "
+             "WHERE state = 'running' AND lease_until_ms < :n2 AND attempts >= :m",
+            soci::use(now_ms), soci::use(now_ms), soci::use(max_attempts);
+        return std::nullopt;
     }
 
     void postpone(const job& j, int64_t at_ms, int64_t now_ms) override {
