@@ -369,7 +369,7 @@ struct runtime::impl : host_services {
         }
         auto tenant = cfg.find_tenant(j.tenant);
         std::vector<new_job> commands;
-        std::vector<std::string> events;
+        std::vector<std::string> events, event_types;
         int stage_index = 0;
         const std::string event_text = json::serialize(ev);
         for (auto& r : tenant ? tenant->routes : std::vector<route_config>{}) {
@@ -405,12 +405,13 @@ struct runtime::impl : host_services {
                                             json::serialize(v)});
                     } else {
                         events.push_back(o);
+                        event_types.push_back(otype);
                     }
                 }
             }
         }
         db->complete_route(j, commands, events, clock());
-        for (auto& e : events) stats.add("switchboard_events_total", {{"type", str(json::parse(e).as_object(), "type")}});
+        for (auto& t : event_types) stats.add("switchboard_events_total", {{"type", t}});
         stats.add("switchboard_route_jobs_total", {{"outcome", "success"}});
         if (!commands.empty()) notify_workers();
     }
