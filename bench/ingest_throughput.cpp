@@ -4,7 +4,8 @@
 //
 //   switchboard_bench_ingest [URL] [WEBHOOKS] [THREADS]
 //   URL defaults to a temporary SQLite file (WAL, synchronous=FULL).
-#include <switchboard/core/store.hpp>
+#include <switchboard/core/dispatch/keys.hpp>
+#include <switchboard/core/store/store.hpp>
 
 #include <boost/json.hpp>
 
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
     store::options o;
     o.url = url;
     o.pool_size = 2;
-    o.has_routes = [](const std::string&, const std::string&) { return true; };
+    o.route_job = [](const filed_event& e) -> std::optional<route_job_spec> { return dispatch::route_job_for(e); };
     auto db = store::open(o);
 
     std::mutex mu;

@@ -7,7 +7,7 @@
 // parse_duration_ms, which every scalar of the file passes through.
 #include "fuzz_check.hpp"
 
-#include <switchboard/core/config.hpp>
+#include <switchboard/core/config/config.hpp>
 
 #include <algorithm>
 #include <cstddef>

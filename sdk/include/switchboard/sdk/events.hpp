@@ -46,4 +46,24 @@ inline constexpr std::string_view webhook_unhandled = "webhook.unhandled";
 /// "idempotency_key" (host-filled: the job id). Result: {"provider_message_id": "..."}.
 inline constexpr std::string_view message_send = "message.send";
 
+/// Command: notify the business (email, SMS, push, outbound webhook, staff chat). Its fields are
+/// defined by the notification plugins that execute it.
+inline constexpr std::string_view notification_send = "notification.send";
+
+/// Command: create or update a lead in a CRM. Its fields are defined by the CRM plugins.
+inline constexpr std::string_view lead_upsert = "lead.upsert";
+
+/// Command: create a payment invoice. Its fields are defined by the payment plugins.
+inline constexpr std::string_view payment_invoice_create = "payment.invoice.create";
+
+/// Every command type the host turns into a job (the rest of what a stage emits are events).
+inline constexpr std::string_view commands[] = {message_send, notification_send, lead_upsert, payment_invoice_create};
+
+/// True when `type` names a command (see commands[]).
+constexpr bool is_command(std::string_view type) {
+    for (auto c : commands)
+        if (c == type) return true;
+    return false;
+}
+
 }  // namespace switchboard::sdk::events

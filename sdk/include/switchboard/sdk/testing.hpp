@@ -33,6 +33,7 @@
 
 #include <switchboard/abi.h>
 #include <switchboard/sdk/compat.hpp>
+#include <switchboard/sdk/host_rules.hpp>
 
 #include <boost/json.hpp>
 
@@ -321,19 +322,7 @@ inline void host_metric(void* c, sb_str name, double value) {
     x.state->metrics.push_back({x.tenant, std::string(view(name)), value});
 }
 
-/// Parses an emitted event or command and fills "tenant" and "channel" as the host does.
-/// @throws std::runtime_error with the host's reason when it is not an object with a string "type".
-inline boost::json::object complete_event(sb_str text, const std::string& tenant, const char* plugin) {
-    boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(view(text), ec);
-    if (ec || !v.is_object()) throw std::runtime_error("emitted value is not a JSON object");
-    auto& o = v.as_object();
-    auto* type = o.if_contains("type");
-    if (!type || !type->is_string()) throw std::runtime_error("emitted object has no \"type\"");
-    o["tenant"] = tenant;
-    if (!o.contains("channel")) o["channel"] = plugin;
-    return std::move(o);
-}
+using switchboard::sdk::complete_event;
 
 inline void collect_string(void* c, sb_str s) { static_cast<std::vector<std::string>*>(c)->emplace_back(view(s)); }
 

@@ -1,0 +1,52 @@
+// switchboard/core/app/runtime.hpp — the running service, wired from the rooms: plugins and tenant
+// instances, HTTP ingress, durable store, dispatcher and delivery workers, metrics.
+#pragma once
+
+#include <switchboard/core/clock.hpp>
+#include <switchboard/core/config/config.hpp>
+#include <switchboard/core/observability/metrics.hpp>
+#include <switchboard/core/plugins/catalog.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace switchboard::core {
+
+/// A fully validated configuration with its plugins loaded and every tenant instance created.
+/// Construction performs everything `check-config` checks; it touches no database or socket.
+class runtime {
+public:
+    /// How to treat a plugin instance whose create() fails (the plugin refuses a tenant's settings
+    /// or throws): `strict` reports it as a config error (check-config); `isolate` logs it with
+    /// tenant and plugin, counts it in /metrics and serves every other tenant, answering that
+    /// tenant's webhooks for the plugin with 503 (run).
+    enum class instance_failures { strict, isolate };
+
+    /// @throws config_error listing every problem (config, plugins, settings, and instance creation
+    /// when `failures` is strict).
+    explicit runtime(config cfg, instance_failures failures = instance_failures::strict, clock_fn clock = system_now_ms);
+    ~runtime();
+
+    /// The configuration it runs.
+    const config& cfg() const;
+    /// The plugins found on the search path (and those refused).
+    const plugin_catalog& catalog() const;
+    /// The service's metrics (/metrics).
+    metrics& stats();
+
+    /// Opens the store, starts the HTTP server and the workers. @throws std::runtime_error.
+    void start();
+    /// The HTTP port actually bound (after start()).
+    uint16_t port() const;
+    /// Graceful stop: stop accepting, let in-flight requests commit and answer (server.shutdown_grace),
+    /// let workers finish their current job, commit what is queued. Unfinished jobs stay for the next start.
+    void stop();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace switchboard::core

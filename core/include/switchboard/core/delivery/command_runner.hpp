@@ -1,0 +1,48 @@
+// switchboard/core/delivery/command_runner.hpp — executing one command job (a send...) through
+// its plugin, with echo recovery: an attempt that was interrupted mid-call (crash, kill -9) may
+// have reached the provider, so before sending again the runner looks for proof that it did.
+#pragma once
+
+#include <switchboard/core/clock.hpp>
+#include <switchboard/core/config/config.hpp>
+#include <switchboard/core/delivery/retry_policy.hpp>
+#include <switchboard/core/observability/metrics.hpp>
+#include <switchboard/core/plugins/registry.hpp>
+#include <switchboard/core/store/store.hpp>
+
+#include <string>
+
+namespace switchboard::core::delivery {
+
+/// How running a command job ended.
+enum class command_status {
+    delivered,       ///< the plugin executed it (or proof showed an earlier attempt had); recorded
+    already_proven,  ///< an interrupted attempt was delivered (echo seen); recorded without sending
+    waiting_for_echo,///< an interrupted send's outcome is unknown: postponed until the echo grace ends
+    failed,          ///< the attempt failed; the retry policy retried or dead-lettered it
+    lost,            ///< the claim no longer held when recording the outcome
+};
+
+class command_runner {
+public:
+    command_runner(const delivery_config& cfg, const instance_registry& instances, store& db, metrics& stats,
+                   clock_fn clock);
+
+    /// Runs command job `j`. `random01` in [0, 1) draws the backoff jitter of a failure.
+    /// @throws on storage failure (the lease then expires and the job runs again, interrupted).
+    command_status run(const job& j, double random01);
+
+private:
+    /// Records a delivered command, retrying the write a few times: the provider has accepted it,
+    /// so a storage hiccup here must not turn into a second send.
+    command_status record_delivered(const job& j, const std::string& result);
+
+    const delivery_config& cfg_;
+    const instance_registry& instances_;
+    store& db_;
+    metrics& stats_;
+    clock_fn clock_;
+    retry_policy retries_;
+};
+
+}  // namespace switchboard::core::delivery

@@ -1,0 +1,69 @@
+// switchboard/core/delivery/worker_pool.hpp — the delivery workers: threads that claim due jobs
+// from the store and run them (route jobs through the route runner, commands through the command
+// runner), applying the retry policy to failures. Idle workers sleep until the next job is due
+// or new work is announced; they never poll the database in a loop.
+#pragma once
+
+#include <switchboard/core/clock.hpp>
+#include <switchboard/core/config/config.hpp>
+#include <switchboard/core/delivery/command_runner.hpp>
+#include <switchboard/core/delivery/retry_policy.hpp>
+#include <switchboard/core/dispatch/route_runner.hpp>
+#include <switchboard/core/observability/metrics.hpp>
+#include <switchboard/core/store/store.hpp>
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace switchboard::core::delivery {
+
+/// How long an idle worker sleeps (ms) when nothing could be claimed at `now_ms`, given when the
+/// store says the next job is due (`next_due_ms`, nullopt: no job at all): until it is due, at
+/// least 1 ms and at most 1 s; 50 ms when it is already due (another worker holds it or took it),
+/// so a contended job is never polled in a tight loop.
+int64_t idle_wait_ms(std::optional<int64_t> next_due_ms, int64_t now_ms);
+
+/// How often (ms) an idle worker repairs lane heads (store::promote_lane_heads).
+inline constexpr int64_t lane_repair_interval_ms = 5'000;
+
+class worker_pool {
+public:
+    worker_pool(const delivery_config& cfg, store& db, dispatch::route_runner& routes, command_runner& commands,
+                metrics& stats, clock_fn clock);
+    ~worker_pool();
+
+    /// Starts `cfg.workers` threads.
+    void start();
+    /// Wakes idle workers: new jobs were committed.
+    void notify();
+    /// Lets every worker finish its current job, then joins them. Unfinished jobs stay for the next start.
+    void stop();
+
+    /// Claims one due job and runs it on the calling thread; `random01` in [0, 1) draws backoff
+    /// jitter. @returns false when nothing was due. @throws on storage failure while claiming.
+    bool run_one(double random01);
+
+private:
+    void loop(int index);
+    void run_route(const job& j, double random01);
+
+    const delivery_config& cfg_;
+    store& db_;
+    dispatch::route_runner& routes_;
+    command_runner& commands_;
+    metrics& stats_;
+    clock_fn clock_;
+    retry_policy retries_;
+    std::vector<std::thread> threads_;
+    std::mutex mu_;
+    std::condition_variable wake_;
+    bool stopping_ = false;
+    uint64_t wake_seq_ = 0;
+    int64_t last_lane_repair_ms_ = 0;
+};
+
+}  // namespace switchboard::core::delivery

@@ -1,0 +1,35 @@
+// switchboard/core/dispatch/keys.hpp — lanes and idempotency keys of jobs, in one place.
+//
+// A lane orders jobs: at most one job of a lane runs at a time, in id order. An idempotency key
+// makes creating a job a no-op when it already exists (a route job re-run after a crash creates
+// the same commands, not new ones).
+#pragma once
+
+#include <switchboard/core/store/store.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace switchboard::core::dispatch {
+
+/// Route jobs of one conversation's inbound messages run in order: "conv:<conversation id>".
+std::string conversation_lane(int64_t conversation_id);
+/// Route jobs of events outside a conversation each run on their own: "event:<event id>".
+std::string event_lane(int64_t event_id);
+/// Commands of one conversation (replies) leave in order: "send:<conversation id>".
+std::string send_lane(int64_t conversation_id);
+/// Commands outside a conversation share the tenant's lane: "cmd:<tenant>".
+std::string tenant_command_lane(const std::string& tenant);
+
+/// The route job of a filed event: "route:<event id>".
+std::string route_key(int64_t event_id);
+/// The k-th command (0-based) emitted by stage number `stage_index` (1-based, across the tenant's
+/// routes) of route job `route_job_id`: "cmd:<job>:<stage>:<k>".
+std::string command_key(int64_t route_job_id, int stage_index, int k);
+
+/// The lane and idempotency key of the route job for a filed event (conversation lane when the
+/// event belongs to a conversation, else its own lane).
+route_job_spec route_job_for(const filed_event& event);
+
+}  // namespace switchboard::core::dispatch

@@ -1,0 +1,47 @@
+// switchboard/core/dispatch/route_runner.hpp — running a tenant's routes on one event: every
+// stage of every route whose `on` matches, in order; the commands they emit become jobs (on the
+// conversation's send lane, or the tenant's command lane) and the events they emit are filed.
+#pragma once
+
+#include <switchboard/core/clock.hpp>
+#include <switchboard/core/config/config.hpp>
+#include <switchboard/core/observability/metrics.hpp>
+#include <switchboard/core/plugins/registry.hpp>
+#include <switchboard/core/store/store.hpp>
+
+#include <string>
+
+namespace switchboard::core::dispatch {
+
+/// How running a route job ended.
+enum class route_status {
+    completed,  ///< every stage ran; commands and events are committed with the job
+    failed,     ///< a stage failed (see route_result::final_failure); nothing was committed
+    lost,       ///< the job's claim no longer held when completing it: another worker owns it
+};
+
+struct route_result {
+    route_status status = route_status::completed;
+    bool final_failure = false; ///< when failed: retrying cannot help (no such plugin, SB_ERR_FINAL...)
+    std::string error;          ///< when failed: which stage, and the plugin's message
+    std::string plugin;         ///< when failed: the plugin at fault
+    int commands = 0;           ///< when completed: command jobs created
+};
+
+class route_runner {
+public:
+    route_runner(const config& cfg, const instance_registry& instances, store& db, metrics& stats, clock_fn clock);
+
+    /// Runs route job `j` (payload: the filed event). Never retries: the caller applies the retry
+    /// policy to a failed result. @throws on storage failure (the lease then expires).
+    route_result run(const job& j);
+
+private:
+    const config& cfg_;
+    const instance_registry& instances_;
+    store& db_;
+    metrics& stats_;
+    clock_fn clock_;
+};
+
+}  // namespace switchboard::core::dispatch

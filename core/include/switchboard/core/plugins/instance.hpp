@@ -1,0 +1,124 @@
+// switchboard/core/plugins/instance.hpp — one tenant's instance of a plugin: the host services table handed to
+// it and the guarded calls into it (no exception, no malformed event crosses back).
+#pragma once
+
+#include <switchboard/abi.h>
+#include <switchboard/core/plugins/catalog.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace switchboard::core {
+/// Services the host gives plugin instances (the implementation of sb_host_api). Called from any
+/// worker thread. Exceptions thrown here are caught at the ABI boundary and reported to the plugin
+/// as SB_ERR_RETRYABLE with the message.
+class host_services {
+public:
+    virtual ~host_services() = default;
+    /// UTC milliseconds since the Unix epoch.
+    virtual int64_t now_ms() = 0;
+    struct http_result {
+        sb_status status = SB_OK;  ///< SB_OK when a response arrived
+        int http_status = 0;
+        std::vector<std::pair<std::string, std::string>> headers;
+        std::string body;
+        std::string error;         ///< transport error when status != SB_OK
+    };
+    /// One outbound HTTP request; `timeout_ms` <= 0 means the configured default. Never throws for
+    /// transport failures: they come back as status SB_ERR_RETRYABLE (SB_ERR_INVALID for a bad URL).
+    virtual http_result http(const std::string& method, const std::string& url,
+                             const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                             int64_t timeout_ms) = 0;
+    /// The value stored under (tenant, plugin, key), nullopt when absent or expired.
+    /// @throws on storage failure.
+    virtual std::optional<std::string> kv_get(const std::string& tenant, const std::string& plugin,
+                                              const std::string& key) = 0;
+    /// Stores a value; `ttl_ms` <= 0 keeps it until overwritten. @throws on storage failure or
+    /// when storage is not open yet (during check-config).
+    virtual void kv_put(const std::string& tenant, const std::string& plugin, const std::string& key,
+                        const std::string& value, int64_t ttl_ms) = 0;
+    /// Adds `value` to the plugin counter `switchboard_plugin_<name>_total{tenant,plugin}`.
+    virtual void metric_add(const std::string& tenant, const std::string& plugin, const std::string& name,
+                            double value) = 0;
+};
+
+/// An inbound HTTP request as the ingress hands it to a plugin.
+struct inbound_request {
+    std::string method;
+    std::string path;
+    std::string query;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+/// What a plugin instance made of a webhook.
+struct webhook_outcome {
+    bool ok = true;            ///< false: the plugin failed (threw); `error` says why
+    int status = 200;
+    std::string content_type = "text/plain";
+    std::string body;
+    std::vector<std::string> events; ///< normalized events, JSON objects, tenant/channel filled in
+    std::string error;
+    /// Plugin counters (name, increment) the plugin added while handling the webhook: the caller
+    /// applies them (host_services::metric_add) only once the webhook is stored.
+    std::vector<std::pair<std::string, double>> metrics;
+};
+
+/// Result of execute() and run_stage().
+struct call_outcome {
+    sb_status status = SB_OK;
+    std::string code;
+    std::string message;
+    std::vector<std::string> outputs; ///< execute: one JSON result; run_stage: emitted events/commands
+};
+
+/// One tenant's instance of a plugin. Thread-safe as the plugin is (plugins must be).
+class plugin_instance {
+public:
+    /// Creates the instance. @throws std::runtime_error naming tenant, plugin and the plugin's message.
+    plugin_instance(std::shared_ptr<loaded_plugin> plugin, std::string tenant,
+                    std::vector<std::pair<std::string, std::string>> settings, host_services& services);
+    ~plugin_instance();
+    plugin_instance(const plugin_instance&) = delete;
+    plugin_instance& operator=(const plugin_instance&) = delete;
+
+    const std::string& tenant() const { return tenant_; }
+    const loaded_plugin& plugin() const { return *plugin_; }
+    const std::string& name() const { return plugin_->name(); }
+
+    /// Provider account ids the instance owns (for routing /webhooks/{plugin}); empty when the
+    /// plugin declares none. A plugin error is logged and yields an empty list.
+    std::vector<std::string> account_ids();
+    /// Verifies and normalizes one webhook. Never throws: a plugin failure (error status, exception
+    /// at the boundary, malformed event) comes back as ok=false, status 500, no events, and `error`
+    /// (secrets redacted). A plugin without webhooks answers 404.
+    webhook_outcome handle_webhook(const inbound_request& request);
+    /// Executes a command (JSON object text). Never throws: the plugin's status, code and message
+    /// (secrets redacted) come back in the outcome; on SB_OK, outputs[0] is the result object.
+    call_outcome execute(const std::string& command_json);
+    /// Runs stage `stage` (without the plugin prefix) on an event (JSON object text). Never throws;
+    /// on SB_OK, outputs are the emitted events and commands with tenant and channel filled in.
+    call_outcome run_stage(const std::string& stage, const std::string& event_json);
+
+    /// Replaces every secret setting value in `text` with "***".
+    std::string redact(std::string text) const;
+    /// Logs with tenant and plugin, secrets redacted.
+    void log(int level, const std::string& message) const;
+
+private:
+    std::shared_ptr<loaded_plugin> plugin_;
+    std::string tenant_;
+    std::vector<std::string> secrets_;
+    host_services& services_;
+    sb_host_api api_{};
+    void* handle_ = nullptr;
+};
+
+/// Static route keys (provider account ids) of an unverified request, via the plugin's route_keys.
+std::vector<std::string> plugin_route_keys(const loaded_plugin& plugin, const inbound_request& request);
+
+}  // namespace switchboard::core

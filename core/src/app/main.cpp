@@ -1,0 +1,267 @@
+// switchboard — the command-line entry point: run, check-config, plugins list, --version.
+#include <switchboard/core/config/config.hpp>
+#include <switchboard/core/plugins/catalog.hpp>
+#include <switchboard/core/plugins/inspect.hpp>
+#include <switchboard/core/plugins/instance.hpp>
+#include <switchboard/core/plugins/settings.hpp>
+#include <switchboard/core/app/runtime.hpp>
+#include <switchboard/core/app/scaffold.hpp>
+
+#include <boost/json.hpp>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <pthread.h>
+#include <string>
+#include <vector>
+
+#ifdef SWITCHBOARD_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+namespace core = switchboard::core;
+
+namespace {
+
+const char* usage =
+    "usage: switchboard run --config FILE          serve in the foreground (stop with SIGTERM/SIGINT)\n"
+    "       switchboard check-config --config FILE validate configuration, plugins and settings\n"
+    "       switchboard plugins list --config FILE list the plugins found on the plugin paths\n"
+    "       switchboard plugins inspect FILE [--json] describe a plugin file without loading it here\n"
+    "       switchboard plugins new --kind channel NAME DIR   write a buildable, tested plugin skeleton\n"
+    "       switchboard --version\n";
+
+void setup_logging() {
+    auto logger = spdlog::stderr_logger_mt("switchboard");
+    logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%l] %v");
+    spdlog::set_default_logger(logger);
+    const char* level = std::getenv("SWITCHBOARD_LOG_LEVEL");
+    spdlog::set_level(level ? spdlog::level::from_str(level) : spdlog::level::info);
+    spdlog::flush_on(spdlog::level::trace);
+}
+
+void print_diagnostics(const core::config_error& e) {
+    for (auto& d : e.diagnostics()) std::cerr << d.to_string() << '\n';
+}
+
+int check_config(const std::string& file) {
+    std::vector<core::diagnostic> diagnostics;
+    try {
+        auto cfg = core::load_config(file, diagnostics);
+        core::runtime rt(std::move(cfg));
+    } catch (const core::config_error& e) {
+        diagnostics.insert(diagnostics.end(), e.diagnostics().begin(), e.diagnostics().end());
+    }
+    if (diagnostics.empty()) {
+        std::cout << file << ": ok\n";
+        return 0;
+    }
+    std::stable_sort(diagnostics.begin(), diagnostics.end(), [](const auto& a, const auto& b) {
+        return std::pair(a.mark.line, a.mark.column) < std::pair(b.mark.line, b.mark.column);
+    });
+    for (auto& d : diagnostics) std::cerr << d.to_string() << '\n';
+    return 1;
+}
+
+int plugins_list(const std::string& file) {
+    std::vector<std::string> paths;
+    try {
+        paths = core::plugin_search_paths(core::load_config(file));
+    } catch (const core::config_error& e) {
+        print_diagnostics(e);
+        return 1;
+    }
+    auto catalog = core::scan_plugins(paths);
+    for (auto& p : catalog.plugins) {
+        auto& d = p->descriptor();
+        std::cout << p->name() << ' ' << d.version << " abi=" << d.abi_major << '.' << d.abi_minor
+                  << " capabilities=" << p->capability_names() << ' ' << p->file() << '\n';
+    }
+    for (auto& r : catalog.refused) std::cerr << r.file << ": refused: " << r.reason << '\n';
+    if (catalog.plugins.empty() && catalog.refused.empty()) {
+        std::cerr << "no plugins found in:";
+        for (auto& p : paths) std::cerr << ' ' << p;
+        std::cerr << '\n';
+    }
+    return catalog.refused.empty() ? 0 : 1;
+}
+
+// Runs in a child of `plugins inspect`: loads the plugin and prints its descriptor as JSON.
+int plugins_describe(const std::string& file) {
+    try {
+        std::cout << core::describe_plugin_json(*core::load_plugin(file)) << '\n';
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << e.what() << '\n';
+        return 3;
+    }
+}
+
+int plugins_inspect(const std::string& file, bool as_json) {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    auto result = core::inspect_plugin(ec ? std::string("switchboard") : self.string(), file);
+    if (!result.ok) {
+        std::cerr << file << ": not a usable plugin: " << result.error << '\n';
+        return 1;
+    }
+    if (as_json) {
+        std::cout << result.json;
+        return 0;
+    }
+    auto d = boost::json::parse(result.json).as_object();
+    auto text = [&](const boost::json::object& o, const char* k) {
+        auto* v = o.if_contains(k);
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    auto join = [](const boost::json::array& a) {
+        std::string out;
+        for (auto& v : a) out += (out.empty() ? "" : ", ") + std::string(v.as_string());
+        return out.empty() ? std::string("none") : out;
+    };
+    std::cout << "name:         " << text(d, "name") << '\n'
+              << "version:      " << text(d, "version") << '\n'
+              << "license:      " << text(d, "license") << '\n'
+              << "description:  " << text(d, "description") << '\n'
+              << "abi:          " << text(d, "abi") << " (this host: " << SB_ABI_MAJOR << '.' << SB_ABI_MINOR << ")\n"
+              << "capabilities: " << join(d.at("capabilities").as_array()) << '\n'
+              << "stages:       " << join(d.at("stages").as_array()) << '\n'
+              << "file:         " << text(d, "file") << '\n'
+              << "settings:\n";
+    for (auto& v : d.at("settings").as_array()) {
+        auto& st = v.as_object();
+        std::string flags = text(st, "type");
+        if (st.at("required").as_bool()) flags += ", required";
+        if (st.at("secret").as_bool()) flags += ", secret";
+        if (st.at("default").is_string()) flags += ", default " + std::string(st.at("default").as_string());
+        std::cout << "  " << text(st, "name") << " (" << flags << ")\n      " << text(st, "description") << '\n';
+    }
+    return 0;
+}
+
+int run(const std::string& file) {
+    // Block the stop signals in every thread; the main thread waits for them with sigwait.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    std::unique_ptr<core::runtime> rt;
+    try {
+        rt = std::make_unique<core::runtime>(core::load_config(file), core::runtime::instance_failures::isolate);
+        rt->start();
+    } catch (const core::config_error& e) {
+        print_diagnostics(e);
+        return 1;
+    } catch (const std::exception& e) {
+        spdlog::critical("cannot start: {}", e.what());
+        return 1;
+    }
+#ifdef SWITCHBOARD_HAVE_SYSTEMD
+    sd_notify(0, "READY=1");
+#endif
+    int sig = 0;
+    sigwait(&signals, &sig);
+    spdlog::info("received {}, stopping: finishing in-flight requests and jobs", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+#ifdef SWITCHBOARD_HAVE_SYSTEMD
+    sd_notify(0, "STOPPING=1");
+#endif
+    rt->stop();
+    spdlog::info("stopped");
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+        std::cout << usage;
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version" || args[0] == "version") {
+        std::cout << "switchboard " << SWITCHBOARD_VERSION << " (plugin ABI " << SB_ABI_MAJOR << '.' << SB_ABI_MINOR
+                  << ")\n";
+        return 0;
+    }
+    setup_logging();
+    std::string command = args[0];
+    size_t next = 1;
+    if (command == "plugins") {
+        std::string sub = args.size() >= 2 ? args[1] : "";
+        if (sub == "inspect" || sub == "describe") {
+            std::string file;
+            bool as_json = false;
+            for (size_t i = 2; i < args.size(); ++i) {
+                if (args[i] == "--json") as_json = true;
+                else if (file.empty()) file = args[i];
+                else {
+                    std::cerr << "switchboard plugins " << sub << ": unexpected argument '" << args[i] << "'\n";
+                    return 2;
+                }
+            }
+            if (file.empty()) {
+                std::cerr << "switchboard plugins " << sub << ": FILE is required\n" << usage;
+                return 2;
+            }
+            spdlog::set_level(spdlog::level::off); // plugins may log at load; keep the output clean
+            return sub == "inspect" ? plugins_inspect(file, as_json) : plugins_describe(file);
+        }
+        if (sub == "new") {
+            std::string kind = "channel";
+            std::vector<std::string> positional;
+            for (size_t i = 2; i < args.size(); ++i) {
+                if (args[i] == "--kind" && i + 1 < args.size()) kind = args[++i];
+                else if (args[i].rfind("--kind=", 0) == 0) kind = args[i].substr(7);
+                else positional.push_back(args[i]);
+            }
+            if (positional.size() != 2) {
+                std::cerr << "switchboard plugins new: NAME and DIR are required\n" << usage;
+                return 2;
+            }
+            try {
+                auto files = core::write_scaffold(kind, positional[0], positional[1]);
+                std::cout << "wrote a " << kind << " plugin '" << positional[0] << "' in " << positional[1] << ":\n";
+                for (auto& f : files) std::cout << "  " << f << '\n';
+                std::cout << "next: cmake -S " << positional[1] << " -B " << positional[1]
+                          << "/build -DCMAKE_PREFIX_PATH=<switchboard prefix> && cmake --build " << positional[1]
+                          << "/build && ctest --test-dir " << positional[1] << "/build\n";
+                return 0;
+            } catch (const std::exception& e) {
+                std::cerr << "switchboard plugins new: " << e.what() << '\n';
+                return 1;
+            }
+        }
+        if (sub != "list") {
+            std::cerr << "switchboard plugins: unknown subcommand '" << sub << "'\n" << usage;
+            return 2;
+        }
+        command = "plugins list";
+        next = 2;
+    }
+    std::string config_file;
+    for (size_t i = next; i < args.size(); ++i) {
+        if (args[i] == "--config" && i + 1 < args.size()) config_file = args[++i];
+        else if (args[i].rfind("--config=", 0) == 0) config_file = args[i].substr(9);
+        else {
+            std::cerr << "switchboard " << command << ": unexpected argument '" << args[i] << "'\n" << usage;
+            return 2;
+        }
+    }
+    if (config_file.empty()) {
+        std::cerr << "switchboard " << command << ": --config FILE is required\n" << usage;
+        return 2;
+    }
+    if (command == "run") return run(config_file);
+    if (command == "check-config") return check_config(config_file);
+    if (command == "plugins list") return plugins_list(config_file);
+    std::cerr << "switchboard: unknown command '" << command << "'\n" << usage;
+    return 2;
+}

@@ -1,0 +1,89 @@
+// Executing command jobs, with echo recovery for interrupted sends.
+#include <switchboard/core/delivery/command_runner.hpp>
+
+#include <switchboard/core/json_fields.hpp>
+#include <switchboard/sdk/events.hpp>
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <thread>
+
+namespace switchboard::core::delivery {
+
+namespace json = boost::json;
+namespace events = switchboard::sdk::events;
+using json_fields::num;
+using json_fields::str;
+
+command_runner::command_runner(const delivery_config& cfg, const instance_registry& instances, store& db,
+                               metrics& stats, clock_fn clock)
+    : cfg_(cfg), instances_(instances), db_(db), stats_(stats), clock_(std::move(clock)), retries_(cfg, db) {}
+
+command_status command_runner::record_delivered(const job& j, const std::string& result) {
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return db_.complete_command(j, result, clock_()) == fence::held ? command_status::delivered
+                                                                             : command_status::lost;
+        } catch (const std::exception& e) {
+            if (attempt == 5) throw;
+            spdlog::warn("[tenant={}] job {} was delivered but recording it failed (try {} of 5): {}", j.tenant, j.id,
+                         attempt, storage_error_message(e));
+            std::this_thread::sleep_for(std::chrono::milliseconds(100 << attempt));
+        }
+    }
+}
+
+command_status command_runner::run(const job& j, double random01) {
+    auto cmd = json::parse(j.payload).as_object();
+    const std::string type = str(cmd, "type");
+    std::string target = str(cmd, "plugin");
+    if (target.empty()) target = str(cmd, "channel");
+    auto inst = instances_.find(j.tenant, target);
+    if (!inst) {
+        retries_.record_failure(j, true, "tenant '" + j.tenant + "' has no plugin '" + target + "'", target, random01,
+                                clock_());
+        return command_status::failed;
+    }
+    const std::string job_ref = "job " + std::to_string(j.id);
+    if (type == events::message_send && j.interrupted_at_ms) {
+        // An earlier attempt was interrupted mid-call: the provider may have accepted it. Its
+        // echo proves it (by job id in metadata, or same text in the conversation); wait for
+        // the echo a while before sending again, so one inbound message gets one reply.
+        int64_t since = *j.interrupted_at_ms - cfg_.lease_ms - 60'000;
+        if (auto mid = db_.delivered_by_job(j.id, num(cmd, "conversation_id"), str(cmd, "text"), since)) {
+            inst->log(SB_LOG_INFO, job_ref + ": an interrupted attempt was delivered (echo seen); not sending again");
+            auto recorded = record_delivered(j, json::serialize(json::object{{"provider_message_id", *mid}}));
+            return recorded == command_status::delivered ? command_status::already_proven : recorded;
+        }
+        int64_t until = *j.interrupted_at_ms + cfg_.echo_grace_ms;
+        if (clock_() < until)
+            return db_.postpone(j, until, clock_()) == fence::held ? command_status::waiting_for_echo
+                                                                   : command_status::lost;
+        inst->log(SB_LOG_WARN, job_ref + ": the outcome of an interrupted attempt is unknown and no echo arrived "
+                                         "within delivery.echo_grace; sending again");
+    }
+    if (type == events::message_send)
+        if (auto c = db_.conversation(num(cmd, "conversation_id")); c && c->last_inbound_at_ms > 0)
+            cmd["last_inbound_ms"] = c->last_inbound_at_ms;
+    cmd["idempotency_key"] = std::to_string(j.id);
+    auto started = std::chrono::steady_clock::now();
+    auto out = inst->execute(json::serialize(cmd));
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    stats_.observe("switchboard_delivery_latency_seconds", {{"plugin", target}}, seconds);
+    if (out.status == SB_OK) {
+        stats_.add("switchboard_delivery_attempts_total", {{"plugin", target}, {"outcome", "success"}});
+        auto recorded = record_delivered(j, out.outputs.empty() ? "{}" : out.outputs.front());
+        inst->log(SB_LOG_INFO, job_ref + " " + type + " accepted by the provider (attempt " +
+                                   std::to_string(j.attempts) + ")");
+        return recorded;
+    }
+    bool retryable = out.status == SB_ERR_RETRYABLE;
+    stats_.add("switchboard_delivery_attempts_total", {{"plugin", target}, {"outcome", retryable ? "retryable" : "final"}});
+    std::string error = out.code.empty() ? out.message : out.message + " (code " + out.code + ")";
+    retries_.record_failure(j, !retryable, error, target, random01, clock_());
+    return command_status::failed;
+}
+
+}  // namespace switchboard::core::delivery

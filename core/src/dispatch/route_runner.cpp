@@ -1,0 +1,68 @@
+// Running a tenant's routes on one event.
+#include <switchboard/core/dispatch/route_runner.hpp>
+
+#include <switchboard/core/dispatch/keys.hpp>
+#include <switchboard/core/json_fields.hpp>
+#include <switchboard/sdk/events.hpp>
+
+#include <boost/json.hpp>
+
+namespace switchboard::core::dispatch {
+
+namespace json = boost::json;
+using json_fields::num;
+using json_fields::str;
+
+route_runner::route_runner(const config& cfg, const instance_registry& instances, store& db, metrics& stats,
+                           clock_fn clock)
+    : cfg_(cfg), instances_(instances), db_(db), stats_(stats), clock_(std::move(clock)) {}
+
+route_result route_runner::run(const job& j) {
+    auto ev = json::parse(j.payload).as_object();
+    const std::string type = str(ev, "type");
+    const int64_t conv_id = num(ev, "conversation_id");
+    if (conv_id > 0)
+        if (auto c = db_.conversation(conv_id)) ev["conversation"] = {{"id", c->id}, {"escalated", c->escalated}};
+    const std::string event_text = json::serialize(ev);
+    auto tenant = cfg_.find_tenant(j.tenant);
+    std::vector<new_job> commands;
+    std::vector<std::string> emitted, emitted_types;
+    int stage_index = 0;
+    for (auto& r : tenant ? tenant->routes : std::vector<route_config>{}) {
+        if (r.on != type) continue;
+        for (auto& stage : r.run) {
+            ++stage_index;
+            auto dot = stage.find('.');
+            std::string pname = stage.substr(0, dot), sname = stage.substr(dot + 1);
+            auto inst = instances_.find(j.tenant, pname);
+            if (!inst) return {route_status::failed, true, "tenant has no plugin '" + pname + "'", pname};
+            auto out = inst->run_stage(sname, event_text);
+            if (out.status != SB_OK) {
+                stats_.add("switchboard_plugin_errors_total", {{"tenant", j.tenant}, {"plugin", pname}});
+                return {route_status::failed, out.status != SB_ERR_RETRYABLE, "stage " + stage + ": " + out.message,
+                        pname};
+            }
+            int k = 0;
+            for (auto& o : out.outputs) {
+                auto v = json::parse(o).as_object();
+                std::string otype = str(v, "type");
+                if (!sdk::events::is_command(otype)) {
+                    emitted.push_back(o);
+                    emitted_types.push_back(otype);
+                    continue;
+                }
+                if (!v.contains("conversation_id") && conv_id > 0) v["conversation_id"] = conv_id;
+                int64_t cid = num(v, "conversation_id");
+                commands.push_back({job_kind::command, cid > 0 ? send_lane(cid) : tenant_command_lane(j.tenant),
+                                    command_key(j.id, stage_index, k++), json::serialize(v)});
+            }
+        }
+    }
+    if (db_.complete_route(j, commands, emitted, clock_()) == fence::lost) return {route_status::lost};
+    for (auto& t : emitted_types) stats_.add("switchboard_events_total", {{"type", t}});
+    route_result done;
+    done.commands = static_cast<int>(commands.size());
+    return done;
+}
+
+}  // namespace switchboard::core::dispatch

@@ -1,0 +1,167 @@
+// Webhook routing and acknowledgement after commit.
+#include <switchboard/core/ingress/webhook_router.hpp>
+
+#include <switchboard/sdk/text.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+#include <strings.h>
+
+namespace switchboard::core::ingress {
+
+using switchboard::sdk::text::printable;
+
+namespace {
+
+const std::string text_plain = "text/plain; charset=utf-8";
+const std::string route_with_tenant = "/webhooks/{plugin}/{tenant}";
+const std::string route_by_account = "/webhooks/{plugin}";
+
+/// The path segments after /webhooks/ ("" segments kept, one trailing slash dropped).
+std::vector<std::string> webhook_segments(const std::string& path, size_t prefix) {
+    std::vector<std::string> segs;
+    for (size_t pos = prefix; pos <= path.size();) {
+        size_t slash = path.find('/', pos);
+        if (slash == std::string::npos) slash = path.size();
+        segs.push_back(path.substr(pos, slash - pos));
+        pos = slash + 1;
+    }
+    if (!segs.empty() && segs.back().empty() && segs.size() > 1) segs.pop_back();
+    return segs;
+}
+
+std::string header_value(const std::vector<std::pair<std::string, std::string>>& headers, const char* name) {
+    for (auto& [k, v] : headers)
+        if (strcasecmp(k.c_str(), name) == 0) return v;
+    return "";
+}
+
+}  // namespace
+
+webhook_router::webhook_router(
+    const plugin_catalog& catalog, const instance_registry& instances, store& db, metrics& stats, clock_fn clock,
+    std::function<void()> on_jobs_created,
+    std::function<void(const std::string&, const std::string&, const std::string&, double)> plugin_metric)
+    : catalog_(catalog), instances_(instances), db_(db), stats_(stats), clock_(std::move(clock)),
+      on_jobs_created_(std::move(on_jobs_created)), plugin_metric_(std::move(plugin_metric)) {}
+
+void webhook_router::handle(http_request_data&& req, http_responder respond) {
+    auto reply = [&](int status, std::string body, std::string route, std::string ct = text_plain) {
+        respond({status, std::move(ct), std::move(body), std::move(route)});
+    };
+    if (req.path == "/healthz") {
+        if (req.method != "GET" && req.method != "HEAD") return reply(405, "use GET\n", "/healthz");
+        return reply(200, "{\"status\":\"ok\"}\n", "/healthz", "application/json");
+    }
+    if (req.path == "/metrics") {
+        if (req.method != "GET") return reply(405, "use GET\n", "/metrics");
+        return reply(200, stats_.render(), "/metrics", "text/plain; version=0.0.4; charset=utf-8");
+    }
+    const std::string prefix = "/webhooks/";
+    if (req.path.rfind(prefix, 0) != 0) return reply(404, "not found\n", "other");
+    auto segs = webhook_segments(req.path, prefix.size());
+    if (segs.empty() || segs.size() > 2 || segs[0].empty() || (segs.size() == 2 && segs[1].empty()))
+        return reply(404, "not found: use /webhooks/{plugin} or /webhooks/{plugin}/{tenant}\n", "other");
+    handle_webhook(std::move(req), std::move(respond), segs);
+}
+
+void webhook_router::handle_webhook(http_request_data&& req, http_responder respond,
+                                    const std::vector<std::string>& segs) {
+    const std::string& route = segs.size() == 2 ? route_with_tenant : route_by_account;
+    auto reply = [&](int status, std::string body) { respond({status, text_plain, std::move(body), route}); };
+    if (req.method != "GET" && req.method != "POST") return reply(405, "use GET or POST\n");
+    const std::string& plugin = segs[0];
+    auto loaded = catalog_.find(plugin);
+    if (!loaded || !instances_.serves(plugin)) return reply(404, "unknown plugin '" + printable(plugin) + "'\n");
+
+    inbound_request in{req.method, req.path, req.query, std::move(req.headers), std::move(req.body)};
+    std::vector<plugin_instance*> targets;
+    if (segs.size() == 2) {
+        auto inst = instances_.find(segs[1], plugin);
+        if (!inst && instances_.failed(segs[1], plugin))
+            return reply(503, "plugin '" + plugin + "' failed to start for this tenant; see the service log\n");
+        // The tenant name comes from the request: never echo it back raw (NUL, control bytes).
+        if (!inst) return reply(404, "unknown tenant '" + printable(segs[1]) + "' for plugin '" + plugin + "'\n");
+        targets.push_back(inst);
+    } else if (req.method == "GET") {
+        targets = instances_.instances_of(plugin);
+    } else {
+        auto keys = plugin_route_keys(*loaded, in);
+        for (auto& k : keys)
+            for (auto* inst : instances_.owners(plugin, k))
+                if (std::find(targets.begin(), targets.end(), inst) == targets.end()) targets.push_back(inst);
+        if (targets.empty()) {
+            // The ids come from an unverified payload: keep them printable and short in the log.
+            std::string ids;
+            for (auto& k : keys) ids += (ids.empty() ? "" : ", ") + printable(k);
+            spdlog::warn("webhook for plugin {} refused: no tenant owns account(s) [{}]", plugin, ids);
+            return reply(404, "no tenant owns this account; use /webhooks/" + plugin + "/{tenant}\n");
+        }
+    }
+
+    std::vector<webhook_outcome> outcomes;
+    for (auto* inst : targets) {
+        auto o = inst->handle_webhook(in);
+        if (!o.ok) {
+            inst->log(SB_LOG_ERROR, "webhook handler failed: " + o.error);
+            stats_.add("switchboard_plugin_errors_total", {{"tenant", inst->tenant()}, {"plugin", plugin}});
+            return reply(500, "the plugin failed to handle this webhook\n");
+        }
+        outcomes.push_back(std::move(o));
+    }
+    if (req.method == "GET") {
+        for (auto& o : outcomes)
+            if (o.status >= 200 && o.status < 300) return respond({o.status, o.content_type, o.body, route});
+        auto& o = outcomes.back();
+        return respond({o.status, o.content_type, o.body, route});
+    }
+    for (auto& o : outcomes)
+        if (o.status < 200 || o.status >= 300) return respond({o.status, o.content_type, o.body, route});
+    store_and_acknowledge(in, plugin, route, targets, outcomes, std::move(respond));
+}
+
+void webhook_router::store_and_acknowledge(const inbound_request& in, const std::string& plugin,
+                                           const std::string& route, std::vector<plugin_instance*>& targets,
+                                           std::vector<webhook_outcome>& outcomes, http_responder respond) {
+    // Acknowledge only after every target's raw body and events are committed.
+    struct pending_ack {
+        std::mutex mu;
+        size_t remaining;
+        bool failed = false;
+        http_response_data response;
+        http_responder respond;
+    };
+    auto ack = std::make_shared<pending_ack>();
+    ack->remaining = outcomes.size();
+    ack->response = {outcomes[0].status, outcomes[0].content_type, outcomes[0].body, route};
+    ack->respond = std::move(respond);
+    const std::string content_type = header_value(in.headers, "content-type");
+    const int64_t received = clock_();
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+        ingest_request r{targets[i]->tenant(), plugin, content_type, in.body, received, std::move(outcomes[i].events)};
+        std::string tenant = targets[i]->tenant();
+        db_.ingest(std::move(r), [this, ack, tenant, plugin, metrics = std::move(outcomes[i].metrics)](ingest_result res) {
+            if (res.ok) {
+                for (auto& t : res.event_types) stats_.add("switchboard_events_total", {{"type", t}});
+                for (auto& [name, value] : metrics) plugin_metric_(tenant, plugin, name, value);
+                if (res.duplicates)
+                    stats_.add("switchboard_webhook_duplicates_total", {{"tenant", tenant}, {"plugin", plugin}},
+                               res.duplicates);
+                if (res.jobs_created && on_jobs_created_) on_jobs_created_();
+            } else {
+                spdlog::error("[tenant={} plugin={}] webhook not stored, answering 503: {}", tenant, plugin, res.error);
+            }
+            std::lock_guard lk(ack->mu);
+            ack->failed = ack->failed || !res.ok;
+            if (--ack->remaining == 0) {
+                if (ack->failed)
+                    ack->respond({503, text_plain, "storage unavailable, retry later\n", ack->response.route});
+                else ack->respond(ack->response);
+            }
+        });
+    }
+}
+
+}  // namespace switchboard::core::ingress

@@ -1,0 +1,293 @@
+// The durable outbox: claiming jobs (fenced, lane heads only, nothing written when there is
+// nothing to claim), finishing, retrying, postponing and dead-lettering them.
+#include "sql_store.hpp"
+
+#include <switchboard/core/json_fields.hpp>
+#include <switchboard/sdk/events.hpp>
+
+#include <algorithm>
+
+namespace switchboard::core::store_detail {
+
+using json_fields::num;
+using json_fields::str;
+namespace events = switchboard::sdk::events;
+
+namespace {
+
+/// Executes `sql` with `binds` (lvalues, bound in order). @returns the number of rows it changed.
+template <typename... B>
+long long execute_counting(soci::session& s, const std::string& sql, B&... binds) {
+    soci::statement st(s);
+    st.alloc();
+    st.prepare(sql);
+    (st.exchange(soci::use(binds)), ...);
+    st.define_and_bind();
+    st.execute(true);
+    return st.get_affected_rows();
+}
+
+job_kind kind_from(const std::string& name) { return name == "route" ? job_kind::route : job_kind::command; }
+
+/// Only a claim that still holds may change a running job.
+constexpr const char* fenced = " WHERE id = :id AND claim_token = :tok AND state = 'running'";
+
+}  // namespace
+
+std::optional<int64_t> sql_store::claimable_job(soci::session& s, int64_t now_ms, int max_attempts, bool lock) {
+    const std::string skip_locked = lock && backend_ == backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "";
+    long long id = 0;
+    // Heads of their lanes only; the NOT EXISTS probe (index jobs_lane_state) keeps a lane's order
+    // even if two instances' writers marked two jobs of one lane as heads at once.
+    s << "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.lane_head = 1 AND j.next_attempt_at_ms <= :n "
+         "AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.lane = j.lane AND o.state IN ('pending', 'running') "
+         "AND o.id < j.id) ORDER BY j.next_attempt_at_ms, j.id LIMIT 1" + skip_locked,
+        soci::use(now_ms), soci::into(id);
+    if (s.got_data()) return id;
+    s << "SELECT id FROM jobs WHERE state = 'running' AND lease_until_ms < :n AND attempts < :m "
+         "ORDER BY lease_until_ms, id LIMIT 1" + skip_locked,
+        soci::use(now_ms), soci::use(max_attempts), soci::into(id);
+    if (s.got_data()) return id;
+    return std::nullopt;
+}
+
+std::optional<job> sql_store::claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts) {
+    soci::session s(*pool_);
+    // A read first: when nothing is due, no write transaction (on SQLite it would queue behind
+    // the ingest writer's lock, and idle workers would compete with ingest for it).
+    if (!claimable_job(s, now_ms(), max_attempts, false)) {
+        long long dead_id = 0;
+        int64_t now = now_ms();
+        s << "SELECT id FROM jobs WHERE state = 'running' AND lease_until_ms < :n AND attempts >= :m LIMIT 1",
+            soci::use(now), soci::use(max_attempts), soci::into(dead_id);
+        if (s.got_data()) {
+            // The process running its last allowed attempt died: give up on the job.
+            job j;
+            std::string kind;
+            s << "SELECT id, tenant, kind, lane, payload, attempts, claim_token FROM jobs WHERE id = :id",
+                soci::use(dead_id), soci::into(j.id), soci::into(j.tenant), soci::into(kind), soci::into(j.lane),
+                soci::into(j.payload), soci::into(j.attempts), soci::into(j.claim_token);
+            j.kind = kind_from(kind);
+            begin(s);
+            try {
+                finish(s, j, "dead",
+                       "gave up: the process running its last allowed attempt stopped before the outcome was known",
+                       now);
+                commit(s);
+            } catch (...) {
+                rollback(s);
+                throw;
+            }
+        }
+        return std::nullopt;
+    }
+    begin(s);
+    try {
+        // The lock is held from here on (SQLite: BEGIN IMMEDIATE; PostgreSQL: the row lock), so
+        // the lease starts now rather than before a wait for the lock.
+        int64_t now = now_ms();
+        auto id = claimable_job(s, now, max_attempts, true);
+        if (!id) {
+            commit(s);
+            return std::nullopt;
+        }
+        now = now_ms();
+        job j;
+        j.lease_until_ms = now + lease_ms;
+        std::string kind;
+        long long interrupted = 0;
+        soci::indicator interrupted_ind = soci::i_null;
+        s << "UPDATE jobs SET state = 'running', attempts = attempts + 1, claim_token = claim_token + 1, "
+             "lease_until_ms = :lease, updated_at_ms = :n, "
+             "interrupted_at_ms = CASE WHEN state = 'running' THEN lease_until_ms ELSE interrupted_at_ms END "
+             "WHERE id = :id RETURNING id, tenant, kind, lane, payload, attempts, claim_token, interrupted_at_ms",
+            soci::use(j.lease_until_ms), soci::use(now), soci::use(*id), soci::into(j.id), soci::into(j.tenant),
+            soci::into(kind), soci::into(j.lane), soci::into(j.payload), soci::into(j.attempts),
+            soci::into(j.claim_token), soci::into(interrupted, interrupted_ind);
+        commit(s);
+        j.kind = kind_from(kind);
+        if (interrupted_ind == soci::i_ok) j.interrupted_at_ms = interrupted;
+        return j;
+    } catch (...) {
+        rollback(s);
+        throw;
+    }
+}
+
+fence sql_store::finish(soci::session& s, const job& j, const char* state, const std::string& error, int64_t now_ms) {
+    std::string st = state, err = error;
+    soci::indicator ei = error.empty() ? soci::i_null : soci::i_ok;
+    long long id = j.id, tok = j.claim_token, now = now_ms;
+    soci::statement stmt(s);
+    stmt.alloc();
+    stmt.prepare(std::string("UPDATE jobs SET state = :s, lease_until_ms = NULL, interrupted_at_ms = NULL, lane_head = 0, "
+                             "last_error = COALESCE(:e, last_error), updated_at_ms = :n") +
+                 fenced);
+    stmt.exchange(soci::use(st));
+    stmt.exchange(soci::use(err, ei));
+    stmt.exchange(soci::use(now));
+    stmt.exchange(soci::use(id));
+    stmt.exchange(soci::use(tok));
+    stmt.define_and_bind();
+    stmt.execute(true);
+    if (stmt.get_affected_rows() != 1) return fence::lost;
+    // The next unfinished job of the lane may run now.
+    std::string lane = j.lane;
+    s << "UPDATE jobs SET lane_head = 1 WHERE id = (SELECT MIN(id) FROM jobs WHERE lane = :l AND "
+         "state IN ('pending', 'running'))",
+        soci::use(lane);
+    return fence::held;
+}
+
+fence sql_store::postpone(const job& j, int64_t at_ms, int64_t now_ms) {
+    soci::session s(*pool_);
+    long long at = at_ms, now = now_ms, id = j.id, tok = j.claim_token;
+    auto n = execute_counting(s,
+                              std::string("UPDATE jobs SET state = 'pending', attempts = attempts - 1, next_attempt_at_ms = :a, "
+                                          "lease_until_ms = NULL, updated_at_ms = :n") +
+                                  fenced,
+                              at, now, id, tok);
+    return n == 1 ? fence::held : fence::lost;
+}
+
+fence sql_store::complete_route(const job& j, const std::vector<new_job>& commands, const std::vector<std::string>& emitted,
+                                int64_t now_ms) {
+    soci::session s(*pool_);
+    begin(s);
+    try {
+        if (finish(s, j, "done", "", now_ms) == fence::lost) {
+            rollback(s);
+            return fence::lost;
+        }
+        for (auto& c : commands) {
+            std::string kind = job_kind_name(c.kind);
+            s << insert_job_sql, soci::use(j.tenant), soci::use(kind), soci::use(c.lane), soci::use(c.idem_key),
+                soci::use(c.payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms), soci::use(c.lane);
+        }
+        for (auto& e : emitted) {
+            auto v = json::parse(e).as_object();
+            std::string type = str(v, "type");
+            if (type == events::conversation_escalated) {
+                int64_t cid = num(v, "conversation_id");
+                s << "UPDATE conversations SET escalated = 1, escalated_at_ms = :n WHERE id = :id AND tenant = :t",
+                    soci::use(now_ms), soci::use(cid), soci::use(j.tenant);
+            }
+            std::string channel = str(v, "channel");
+            s << "INSERT INTO events (tenant, channel, type, payload, created_at_ms) VALUES (:t, :c, :ty, :p, :n)",
+                soci::use(j.tenant), soci::use(channel), soci::use(type), soci::use(e), soci::use(now_ms);
+        }
+        commit(s);
+        return fence::held;
+    } catch (...) {
+        rollback(s);
+        throw;
+    }
+}
+
+fence sql_store::complete_command(const job& j, const std::string& result_json, int64_t now_ms) {
+    soci::session s(*pool_);
+    begin(s);
+    try {
+        if (finish(s, j, "done", "", now_ms) == fence::lost) {
+            rollback(s);
+            return fence::lost;
+        }
+        auto cmd = json::parse(j.payload).as_object();
+        if (str(cmd, "type") == events::message_send) {
+            json::object result;
+            if (auto v = json::parse(result_json); v.is_object()) result = v.as_object();
+            std::string mid = str(result, "provider_message_id");
+            record_outbound(s, j, cmd, mid, "sent", "", now_ms);
+        }
+        s << "UPDATE jobs SET result = :r WHERE id = :id", soci::use(result_json), soci::use(j.id);
+        commit(s);
+        return fence::held;
+    } catch (...) {
+        rollback(s);
+        throw;
+    }
+}
+
+failure_outcome sql_store::fail(const job& j, bool final, const std::string& error, int max_attempts,
+                                int64_t next_attempt_at_ms, int64_t now_ms) {
+    soci::session s(*pool_);
+    bool dead = final || j.attempts >= max_attempts;
+    begin(s);
+    try {
+        if (dead) {
+            if (finish(s, j, "dead", error, now_ms) == fence::lost) {
+                rollback(s);
+                return failure_outcome::lost;
+            }
+            auto cmd = json::parse(j.payload).as_object();
+            if (j.kind == job_kind::command && str(cmd, "type") == events::message_send)
+                record_outbound(s, j, cmd, "", "failed", error, now_ms);
+        } else {
+            std::string err = error;
+            long long next = next_attempt_at_ms, now = now_ms, id = j.id, tok = j.claim_token;
+            auto n = execute_counting(s,
+                                      std::string("UPDATE jobs SET state = 'pending', next_attempt_at_ms = :n, "
+                                                  "lease_until_ms = NULL, interrupted_at_ms = NULL, last_error = :e, "
+                                                  "updated_at_ms = :u") +
+                                          fenced,
+                                      next, err, now, id, tok);
+            if (n != 1) {
+                rollback(s);
+                return failure_outcome::lost;
+            }
+        }
+        commit(s);
+    } catch (...) {
+        rollback(s);
+        throw;
+    }
+    return dead ? failure_outcome::dead_letter : failure_outcome::retrying;
+}
+
+int sql_store::release_running(int64_t now_ms) {
+    soci::session s(*pool_);
+    long long now = now_ms, at = now_ms;
+    return static_cast<int>(execute_counting(s,
+                                             "UPDATE jobs SET state = 'pending', lease_until_ms = NULL, "
+                                             "next_attempt_at_ms = :n, interrupted_at_ms = :i, "
+                                             "claim_token = claim_token + 1 WHERE state = 'running'",
+                                             now, at));
+}
+
+std::optional<int64_t> sql_store::next_due_ms() {
+    soci::session s(*pool_);
+    long long due = 0, expiry = 0;
+    soci::indicator due_ind, expiry_ind;
+    s << "SELECT MIN(next_attempt_at_ms) FROM jobs WHERE state = 'pending' AND lane_head = 1", soci::into(due, due_ind);
+    s << "SELECT MIN(lease_until_ms) FROM jobs WHERE state = 'running'", soci::into(expiry, expiry_ind);
+    std::optional<int64_t> out;
+    if (due_ind == soci::i_ok) out = due;
+    // A lease is claimable once it has passed (lease_until_ms < now).
+    if (expiry_ind == soci::i_ok) out = std::min<int64_t>(out.value_or(INT64_MAX), expiry + 1);
+    return out;
+}
+
+int sql_store::promote_lane_heads() {
+    soci::session s(*pool_);
+    std::vector<long long> ids(100);
+    s << "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.lane_head = 0 AND NOT EXISTS "
+         "(SELECT 1 FROM jobs o WHERE o.lane = j.lane AND o.state IN ('pending', 'running') AND o.id < j.id) "
+         "ORDER BY j.id LIMIT 100",
+        soci::into(ids);
+    for (auto id : ids) s << "UPDATE jobs SET lane_head = 1 WHERE id = :id AND lane_head = 0", soci::use(id);
+    return static_cast<int>(ids.size());
+}
+
+std::map<std::string, int64_t> sql_store::job_counts() {
+    soci::session s(*pool_);
+    std::map<std::string, int64_t> out;
+    for (const char* state : {"pending", "running", "done", "dead"}) {
+        long long n = 0;
+        std::string st = state;
+        s << "SELECT COUNT(*) FROM jobs WHERE state = :s", soci::use(st), soci::into(n);
+        out[state] = n;
+    }
+    return out;
+}
+
+}  // namespace switchboard::core::store_detail

@@ -1,0 +1,125 @@
+// Outbound messages and their status: what a send recorded, what the provider's receipts say
+// (sent → delivered → read, or failed; never backwards), and the proof an interrupted send was
+// delivered (see store::delivered_by_job).
+#include "sql_store.hpp"
+
+#include <switchboard/core/json_fields.hpp>
+
+namespace switchboard::core::store_detail {
+
+using json_fields::num;
+using json_fields::obj;
+using json_fields::str;
+
+namespace {
+
+int status_rank(const std::string& s) {
+    if (s == "sent") return 1;
+    if (s == "delivered") return 2;
+    if (s == "read") return 3;
+    return 0;
+}
+/// SQL list of statuses that `target` may overwrite (never move backwards).
+std::string lower_statuses(const std::string& target) {
+    std::string out = "'pending'";
+    for (const char* s : {"sent", "delivered", "read"})
+        if (status_rank(s) < status_rank(target)) out += std::string(",'") + s + "'";
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::string> sql_store::delivered_by_job(int64_t job_id, int64_t conversation_id, const std::string& text,
+                                            int64_t since_ms) {
+    soci::session s(*pool_);
+    std::string mid;
+    soci::indicator ind;
+    s << "SELECT provider_message_id FROM messages WHERE job_id = :j AND direction = 'outbound' AND "
+         "provider_message_id IS NOT NULL",
+        soci::use(job_id), soci::into(mid, ind);
+    if (s.got_data() && ind == soci::i_ok) return mid;
+    if (conversation_id <= 0 || text.empty()) return std::nullopt;
+    s << "SELECT provider_message_id FROM messages WHERE conversation_id = :c AND direction = 'outbound' AND "
+         "job_id IS NULL AND text = :t AND created_at_ms >= :s AND provider_message_id IS NOT NULL "
+         "ORDER BY id LIMIT 1",
+        soci::use(conversation_id), soci::use(text), soci::use(since_ms), soci::into(mid, ind);
+    if (s.got_data() && ind == soci::i_ok) return mid;
+    return std::nullopt;
+}
+
+std::optional<conversation_state> sql_store::conversation(int64_t id) {
+    soci::session s(*pool_);
+    conversation_state c;
+    int escalated = 0;
+    long long last = 0;
+    soci::indicator ind;
+    s << "SELECT id, escalated, last_inbound_at_ms FROM conversations WHERE id = :id", soci::use(id),
+        soci::into(c.id), soci::into(escalated), soci::into(last, ind);
+    if (!s.got_data()) return std::nullopt;
+    c.escalated = escalated != 0;
+    c.last_inbound_at_ms = ind == soci::i_ok ? last : 0;
+    return c;
+}
+
+void sql_store::record_outbound(soci::session& s, const job& j, const json::object& cmd, const std::string& mid,
+                     const std::string& status, const std::string& error, int64_t now_ms) {
+    int64_t conv = num(cmd, "conversation_id");
+    if (conv <= 0) return;
+    std::string channel = str(cmd, "channel"), text = str(cmd, "text");
+    soci::indicator mi = mid.empty() ? soci::i_null : soci::i_ok;
+    soci::indicator ei = error.empty() ? soci::i_null : soci::i_ok;
+    long long sent = now_ms, failed = now_ms;
+    soci::indicator si = status == "sent" ? soci::i_ok : soci::i_null;
+    soci::indicator fi = status == "failed" ? soci::i_ok : soci::i_null;
+    s << "INSERT INTO messages (tenant, channel, conversation_id, direction, provider_message_id, text, status, "
+         "sent_at_ms, failed_at_ms, error, job_id, created_at_ms) VALUES (:t, :c, :cv, 'outbound', :m, :tx, :st, :sa, "
+         ":fa, :e, :j, :n) ON CONFLICT (tenant, channel, provider_message_id) DO UPDATE SET job_id = excluded.job_id",
+        soci::use(j.tenant), soci::use(channel), soci::use(conv), soci::use(mid, mi), soci::use(text),
+        soci::use(status), soci::use(sent, si), soci::use(failed, fi), soci::use(error, ei), soci::use(j.id),
+        soci::use(now_ms);
+}
+
+void sql_store::apply_status(soci::session& s, const std::string& tenant, const std::string& channel, const json::object& ev,
+                  int64_t now) {
+    std::string st = str(ev, "status");
+    if (st != "sent" && st != "delivered" && st != "read" && st != "failed") return;
+    long long ts = num(ev, "timestamp_ms", now);
+    std::string set = "status = '" + st + "'";
+    if (st == "delivered" || st == "read") set += ", delivered_at_ms = COALESCE(delivered_at_ms, :ts)";
+    if (st == "read") set += ", read_at_ms = COALESCE(read_at_ms, :ts2)";
+    if (st == "failed") set += ", failed_at_ms = COALESCE(failed_at_ms, :ts)";
+    std::string guard = st == "failed" ? "status <> 'failed'" : "status IN (" + lower_statuses(st) + ")";
+
+    auto run = [&](const std::string& where, auto&&... binds) {
+        std::string q = "UPDATE messages SET " + set + " WHERE tenant = :t AND channel = :c AND direction = 'outbound' AND " +
+                        guard + " AND " + where;
+        soci::statement stmt = (s.prepare << q);
+        long long ts1 = ts, ts2 = ts;
+        if (st == "delivered" || st == "read" || st == "failed") stmt.exchange(soci::use(ts1));
+        if (st == "read") stmt.exchange(soci::use(ts2));
+        std::string t = tenant, c = channel;
+        stmt.exchange(soci::use(t));
+        stmt.exchange(soci::use(c));
+        (stmt.exchange(soci::use(binds)), ...);
+        stmt.define_and_bind();
+        stmt.execute(true);
+    };
+    if (auto it = ev.find("provider_message_ids"); it != ev.end() && it->value().is_array()) {
+        for (auto& m : it->value().as_array())
+            if (m.is_string()) {
+                std::string mid(m.as_string());
+                run("provider_message_id = :m", mid);
+            }
+    }
+    if (auto it = ev.find("watermark_ms"); it != ev.end() && (it->value().is_int64() || it->value().is_uint64())) {
+        long long wm = num(ev, "watermark_ms");
+        const json::object* contact = obj(ev, "contact");
+        if (!contact) return;
+        std::string pid = str(*contact, "provider_id");
+        run("sent_at_ms <= :wm AND conversation_id IN (SELECT cv.id FROM conversations cv JOIN channel_identities ci "
+            "ON ci.contact_id = cv.contact_id AND ci.tenant = cv.tenant AND ci.channel = cv.channel "
+            "WHERE ci.tenant = :t2 AND ci.channel = :c2 AND ci.provider_id = :p)",
+            wm, std::string(tenant), std::string(channel), pid);
+    }
+}
+}  // namespace switchboard::core::store_detail

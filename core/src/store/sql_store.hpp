@@ -1,0 +1,146 @@
+// The SOCI implementation of store (private to core/src/store). One class, its members defined by
+// topic: connection.cpp (open, migrations, sessions), writer.cpp (group commit), event_filing.cpp
+// (turning normalized events into rows), jobs.cpp (the durable outbox: claims, fencing, lanes),
+// message_status.cpp (outbound messages and their status), kv.cpp (plugin state).
+#pragma once
+
+#include <switchboard/core/store/store.hpp>
+
+#include <boost/json.hpp>
+#include <soci/soci.h>
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace switchboard::core::store_detail {
+
+namespace json = boost::json;
+
+enum class backend { sqlite, postgresql };
+
+/// postgresql://user:password@host/db → postgresql://user:***@host/db (for error messages).
+std::string redact_url(const std::string& url);
+/// libpq key=value connection string from a postgresql:// URL (SOCI's backend does not accept the
+/// URL form). @throws std::runtime_error when `url` is not a URL.
+std::string postgres_conninfo(const std::string& url);
+/// The statements of a migration file, comments dropped, split at ';'.
+std::vector<std::string> split_sql(const std::string& text);
+
+/// Inserts a pending job (binds: tenant, kind, lane, idem_key, payload, next_attempt_at_ms,
+/// created_at_ms, updated_at_ms, lane again). It heads its lane when the lane has no unfinished
+/// job; an existing idempotency key makes it a no-op.
+inline constexpr const char* insert_job_sql =
+    "INSERT INTO jobs (tenant, kind, lane, idem_key, payload, state, attempts, next_attempt_at_ms, created_at_ms, "
+    "updated_at_ms, lane_head) VALUES (:t, :k, :l, :i, :p, 'pending', 0, :n, :c, :u, CASE WHEN EXISTS (SELECT 1 FROM "
+    "jobs WHERE lane = :l2 AND state IN ('pending', 'running')) THEN 0 ELSE 1 END) ON CONFLICT (idem_key) DO NOTHING";
+
+/// The group-commit writer's statements, prepared once per connection (event_filing.cpp).
+struct writer_statements;
+
+class sql_store final : public store {
+public:
+    explicit sql_store(options opts);
+    ~sql_store() override;
+
+    bool is_sqlite() const override { return backend_ == backend::sqlite; }
+    void close() override;
+    int schema_version() override;
+    void ingest(ingest_request request, std::function<void(ingest_result)> done) override;
+
+    std::optional<job> claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts) override;
+    fence postpone(const job& j, int64_t at_ms, int64_t now_ms) override;
+    fence complete_route(const job& j, const std::vector<new_job>& commands, const std::vector<std::string>& events,
+                         int64_t now_ms) override;
+    fence complete_command(const job& j, const std::string& result_json, int64_t now_ms) override;
+    failure_outcome fail(const job& j, bool final, const std::string& error, int max_attempts,
+                         int64_t next_attempt_at_ms, int64_t now_ms) override;
+    int release_running(int64_t now_ms) override;
+    std::optional<int64_t> next_due_ms() override;
+    int promote_lane_heads() override;
+    std::map<std::string, int64_t> job_counts() override;
+
+    std::optional<std::string> delivered_by_job(int64_t job_id, int64_t conversation_id, const std::string& text,
+                                                int64_t since_ms) override;
+    std::optional<conversation_state> conversation(int64_t id) override;
+
+    std::optional<std::string> kv_get(const std::string& tenant, const std::string& plugin, const std::string& key,
+                                      int64_t now_ms) override;
+    void kv_put(const std::string& tenant, const std::string& plugin, const std::string& key, const std::string& value,
+                std::optional<int64_t> expires_at_ms) override;
+
+private:
+    struct pending {
+        ingest_request request;
+        std::function<void(ingest_result)> done;
+    };
+
+    // connection.cpp
+    std::unique_ptr<soci::session> open_session();
+    const soci::backend_factory& factory() const;
+    void tune(soci::session& s);
+    void begin(soci::session& s);
+    void commit(soci::session& s);
+    void rollback(soci::session& s);
+    void migrate(soci::session& s);
+
+    // jobs.cpp
+    /// Marks a claimed job finished (done or dead) when its claim still holds, and makes the next
+    /// job of its lane the lane's head. @returns fence::lost when another claim took the job over.
+    fence finish(soci::session& s, const job& j, const char* state, const std::string& error, int64_t now_ms);
+    std::optional<int64_t> claimable_job(soci::session& s, int64_t now_ms, int max_attempts, bool lock);
+
+    // message_status.cpp
+    void record_outbound(soci::session& s, const job& j, const json::object& cmd, const std::string& mid,
+                         const std::string& status, const std::string& error, int64_t now_ms);
+    void apply_status(soci::session& s, const std::string& tenant, const std::string& channel, const json::object& ev,
+                      int64_t now);
+
+    // writer.cpp
+    void writer_loop();
+    std::vector<ingest_result> commit_batch(std::vector<pending>& batch);
+
+    // event_filing.cpp
+    int64_t ensure_contact(writer_statements& w, const json::object& contact);
+    int64_t ensure_conversation(writer_statements& w, const std::string& account);
+    long long insert_event(writer_statements& w, const std::string& type, const std::string& payload);
+    void add_route_job(writer_statements& w, const std::string& lane, const std::string& key, const std::string& payload);
+    /// What filing one webhook found so far.
+    struct filing {
+        ingest_result result;
+        bool unhandled = false;
+        std::string note; ///< the first reason it is unhandled
+        void mark_unhandled(const std::string& reason) {
+            unhandled = true;
+            if (note.empty()) note = reason;
+        }
+        void stored(const std::string& type) {
+            ++result.events_stored;
+            result.event_types.push_back(type);
+        }
+    };
+    ingest_result ingest_one(soci::session& s, writer_statements& w, const ingest_request& r);
+    void file_message(writer_statements& w, filing& f, json::object& ev, const std::string& type,
+                      const std::string& text);
+    void start_route(writer_statements& w, filing& f, const json::object& ev, const std::string& type,
+                     int64_t conversation_id, int64_t event_id);
+
+    options opts_;
+    backend backend_ = backend::sqlite;
+    std::string connect_;
+    std::unique_ptr<soci::session> writer_;
+    std::unique_ptr<writer_statements> statements_; // the writer thread's, prepared on first use
+    std::unique_ptr<soci::connection_pool> pool_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<pending> queue_;
+    bool stopping_ = false;
+    std::thread writer_thread_;
+};
+
+/// A failed ingest_result carrying `error`.
+ingest_result failed_ingest(std::string error);
+
+}  // namespace switchboard::core::store_detail

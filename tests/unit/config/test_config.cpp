@@ -1,0 +1,135 @@
+#include <switchboard/core/config/config.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+using namespace switchboard::core;
+
+namespace {
+
+struct temp_config {
+    std::filesystem::path path;
+    explicit temp_config(const std::string& text) {
+        std::random_device rd;
+        path = std::filesystem::temp_directory_path() / ("sb-config-" + std::to_string(rd()) + ".yaml");
+        std::ofstream(path) << text;
+    }
+    ~temp_config() { std::filesystem::remove(path); }
+};
+
+std::vector<diagnostic> errors_of(const std::string& text) {
+    temp_config f(text);
+    try {
+        load_config(f.path.string());
+    } catch (const config_error& e) {
+        return e.diagnostics();
+    }
+    return {};
+}
+
+const char* minimal = "tenants:\n  demo:\n    plugins:\n      templates: { locale: en }\n";
+
+}  // namespace
+
+TEST_CASE("expand_env reads variables and defaults", "[config]") {
+    ::setenv("SB_TEST_SET", "value", 1);
+    ::unsetenv("SB_TEST_UNSET");
+    std::string err;
+    CHECK(expand_env("a-${SB_TEST_SET}-b", err) == "a-value-b");
+    CHECK(expand_env("${SB_TEST_UNSET:-fallback}", err) == "fallback");
+    CHECK(expand_env("${SB_TEST_UNSET:-}", err) == "");
+    CHECK(expand_env("$$HOME", err) == "$HOME");
+    CHECK_FALSE(expand_env("${SB_TEST_UNSET}", err));
+    CHECK(err.find("SB_TEST_UNSET") != std::string::npos);
+    CHECK_FALSE(expand_env("${SB_TEST_SET", err));
+    CHECK_FALSE(expand_env("${not valid}", err));
+}
+
+TEST_CASE("durations accept ms, s, m and h", "[config]") {
+    CHECK(parse_duration_ms("250") == 250);
+    CHECK(parse_duration_ms("250ms") == 250);
+    CHECK(parse_duration_ms("10s") == 10'000);
+    CHECK(parse_duration_ms("5m") == 300'000);
+    CHECK(parse_duration_ms("24h") == 86'400'000);
+    CHECK_FALSE(parse_duration_ms("ten seconds"));
+    CHECK_FALSE(parse_duration_ms("-5s"));
+    CHECK_FALSE(parse_duration_ms(""));
+    CHECK_FALSE(parse_duration_ms("5d"));
+    CHECK_FALSE(parse_duration_ms("999999999999999h")); // would overflow int64 milliseconds
+    CHECK(parse_duration_ms("999999999999999ms") == 999999999999999);
+}
+
+TEST_CASE("did_you_mean suggests close keys only", "[config]") {
+    CHECK(did_you_mean("listn", {"listen", "threads"}) == "listen");
+    CHECK(did_you_mean("max_body_byte", {"max_body_bytes", "listen"}) == "max_body_bytes");
+    CHECK_FALSE(did_you_mean("completely_different", {"listen", "threads"}));
+}
+
+TEST_CASE("a valid config loads with its defaults", "[config]") {
+    temp_config f(std::string("server:\n  listen: \"127.0.0.1:9090\"\n  header_timeout: 5s\n") + minimal);
+    auto cfg = load_config(f.path.string());
+    CHECK(cfg.server.host == "127.0.0.1");
+    CHECK(cfg.server.port == 9090);
+    CHECK(cfg.server.header_timeout_ms == 5000);
+    CHECK(cfg.server.max_body_bytes == 1048576);
+    CHECK(cfg.storage.url == "sqlite:var/switchboard.db");
+    REQUIRE(cfg.tenants.size() == 1);
+    CHECK(cfg.tenants[0].id == "demo");
+    REQUIRE(cfg.tenants[0].plugins.size() == 1);
+    CHECK(cfg.tenants[0].plugins[0].settings[0].name == "locale");
+    CHECK(cfg.tenants[0].plugins[0].settings[0].key_mark.line == 7);
+}
+
+TEST_CASE("unknown keys are located and get a did-you-mean", "[config]") {
+    auto errs = errors_of(std::string("server:\n  listn: \"127.0.0.1:1\"\n") + minimal);
+    REQUIRE(errs.size() == 1);
+    CHECK(errs[0].mark.line == 2);
+    CHECK(errs[0].mark.column == 3);
+    CHECK(errs[0].message == "unknown key 'listn' in server; did you mean 'listen'?");
+    CHECK(errs[0].to_string().find(":2:3: unknown key") != std::string::npos);
+}
+
+TEST_CASE("every problem is reported, not just the first", "[config]") {
+    auto errs = errors_of("server:\n  max_body_bytes: abc\n  threads: 0\ndelivery:\n  backoff_max: soon\n" +
+                          std::string(minimal));
+    REQUIRE(errs.size() == 3);
+    CHECK(errs[0].message.find("max_body_bytes") != std::string::npos);
+    CHECK(errs[1].message.find("threads") != std::string::npos);
+    CHECK(errs[2].message.find("backoff_max") != std::string::npos);
+    CHECK(errs[2].mark.line == 5);
+}
+
+TEST_CASE("a missing environment variable names the variable and the place", "[config]") {
+    ::unsetenv("SB_TEST_MISSING_SECRET");
+    auto errs = errors_of("tenants:\n  demo:\n    plugins:\n      messenger:\n        app_secret: \"${SB_TEST_MISSING_SECRET}\"\n");
+    REQUIRE(errs.size() == 1);
+    CHECK(errs[0].mark.line == 5);
+    CHECK(errs[0].message.find("SB_TEST_MISSING_SECRET") != std::string::npos);
+}
+
+TEST_CASE("structural errors: syntax, tenants, routes, storage, listen", "[config]") {
+    auto syntax = errors_of("tenants: [\n");
+    REQUIRE(syntax.size() == 1);
+    CHECK(syntax[0].message.find("YAML syntax error") != std::string::npos);
+
+    CHECK(errors_of("server: {}\n")[0].message.find("missing 'tenants'") != std::string::npos);
+    CHECK(errors_of("tenants:\n  \"bad id!\": {}\n")[0].message.find("may use only") != std::string::npos);
+    CHECK(errors_of(std::string("storage: { url: \"mysql://x\" }\n") + minimal)[0].message.find("sqlite:") !=
+          std::string::npos);
+    CHECK(errors_of(std::string("server: { listen: \"nowhere\" }\n") + minimal)[0].message.find("HOST:PORT") !=
+          std::string::npos);
+    CHECK(errors_of(std::string("server: { listen: \"myhost:8080\" }\n") + minimal)[0].message.find("IP address") !=
+          std::string::npos);
+    CHECK(errors_of(std::string("server: { listen: \"[::1]:8080\" }\n") + minimal).empty());
+    CHECK(errors_of(std::string("server: { listen: \"localhost:8080\" }\n") + minimal).empty());
+    auto route = errors_of("tenants:\n  demo:\n    routes:\n      - on: message.received\n");
+    REQUIRE(route.size() == 1);
+    CHECK(route[0].message.find("needs 'run") != std::string::npos);
+    CHECK(errors_of("").at(0).message.find("empty") != std::string::npos);
+    temp_config unreadable("x");
+    CHECK_THROWS_AS(load_config("/nonexistent/switchboard.yaml"), config_error);
+}
