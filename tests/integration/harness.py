@@ -449,6 +449,7 @@ class Daemon:
         self.config_path = self.workdir / f"{name}.yaml"
         self._log_file = None
         self.port = 0
+        self.preexec: Callable[[], None] | None = None  # runs in the child before exec (resource limits)
 
     @property
     def base_url(self) -> str:
@@ -470,7 +471,7 @@ class Daemon:
             self.process = subprocess.Popen(
                 [binary, "run", "--config", str(self.config_path)],
                 stdout=self._log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                cwd=str(self.workdir), env=daemon_env())
+                cwd=str(self.workdir), env=daemon_env(), preexec_fn=self.preexec)
             try:
                 wait_until(self._ready_or_exited, timeout, interval=0.02,
                            message=lambda: f"{self.name} to answer GET /healthz\n{self.log_tail()}")

@@ -4,6 +4,7 @@
 //   throw         handle_webhook throws a std::runtime_error
 //   error         handle_webhook reports a plugin_error(final)
 //   refuse_create the instance refuses to be created
+//   count_then_error  counts the plugin metric webhook_events, then reports a plugin_error(final)
 #include <switchboard/sdk/plugin.hpp>
 
 #include <stdexcept>
@@ -18,6 +19,10 @@ public:
     }
     void handle_webhook(const sdk::request& req, sdk::webhook_result& out) override {
         if (mode_ == "throw") throw std::runtime_error("boom: faulty plugin threw");
+        if (mode_ == "count_then_error") {
+            host_.metric("webhook_events", 1);
+            throw sdk::plugin_error(sdk::error_kind::final, "faulty plugin counted, then failed");
+        }
         if (mode_ == "error") throw sdk::plugin_error(sdk::error_kind::final, "faulty plugin reports an error");
         auto body = boost::json::parse(req.body()).as_object();
         out.emit({{"type", "message.received"},
@@ -33,7 +38,7 @@ private:
     std::string mode_;
 };
 
-const sb_setting_spec settings[] = {{"mode", SB_SETTING_STRING, 0, "ok", "ok | throw | error | refuse_create"}};
+const sb_setting_spec settings[] = {{"mode", SB_SETTING_STRING, 0, "ok", "ok | throw | error | refuse_create | count_then_error"}};
 
 const sdk::plugin_info info{
     .name = "faulty",

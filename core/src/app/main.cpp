@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,16 +50,31 @@ void print_diagnostics(const core::config_error& e) {
     for (auto& d : e.diagnostics()) std::cerr << d.to_string() << '\n';
 }
 
+/// The delivery guarantee this configuration gives, in words an admin can act on.
+std::string delivery_guarantee(const core::delivery_config& d) {
+    return "note: every acknowledged webhook is stored before it is answered, and each reply is sent once. After a "
+           "crash in the middle of a send (the provider may or may not have accepted it), the reply is sent again "
+           "only when neither the provider's echo within delivery.echo_grace (" +
+           std::to_string(d.echo_grace_ms) +
+           " ms; subscribe to message_echoes) nor the provider's own record of the conversation (Messenger and "
+           "Instagram: the Graph API Conversations API) shows that it went out.";
+}
+
 int check_config(const std::string& file) {
-    std::vector<core::diagnostic> diagnostics;
+    std::vector<core::diagnostic> diagnostics, warnings;
+    std::optional<core::delivery_config> delivery;
     try {
         auto cfg = core::load_config(file, diagnostics);
+        warnings = cfg.warnings;
+        delivery = cfg.delivery;
         core::runtime rt(std::move(cfg));
     } catch (const core::config_error& e) {
         diagnostics.insert(diagnostics.end(), e.diagnostics().begin(), e.diagnostics().end());
     }
+    for (auto& w : warnings) std::cerr << w.to_string() << '\n';
     if (diagnostics.empty()) {
         std::cout << file << ": ok\n";
+        if (delivery) std::cout << delivery_guarantee(*delivery) << '\n';
         return 0;
     }
     std::stable_sort(diagnostics.begin(), diagnostics.end(), [](const auto& a, const auto& b) {
@@ -155,7 +171,9 @@ int run(const std::string& file) {
 
     std::unique_ptr<core::runtime> rt;
     try {
-        rt = std::make_unique<core::runtime>(core::load_config(file), core::runtime::instance_failures::isolate);
+        auto cfg = core::load_config(file);
+        for (auto& w : cfg.warnings) spdlog::warn("{}", w.to_string());
+        rt = std::make_unique<core::runtime>(std::move(cfg), core::runtime::instance_failures::isolate);
         rt->start();
     } catch (const core::config_error& e) {
         print_diagnostics(e);

@@ -293,6 +293,7 @@ public:
             duration(s, "http_timeout", cfg.delivery.http_timeout_ms);
             duration(s, "lease", cfg.delivery.lease_ms);
             duration(s, "echo_grace", cfg.delivery.echo_grace_ms);
+            lease_warning(s, cfg);
         }
         if (cfg.plugin_paths.empty() && !root["plugins"]) cfg.plugin_paths = {"build/plugins"};
 
@@ -303,6 +304,19 @@ public:
             for (auto it = tenants.begin(); it != tenants.end(); ++it) cfg.tenants.push_back(tenant(it->first, it->second));
 
         return cfg;
+    }
+
+    /// A send still waiting for the provider when its lease runs out is claimed by another worker
+    /// and may go out twice: the lease must outlast the HTTP timeout with room to spare.
+    void lease_warning(const YAML::Node& delivery, config& cfg) {
+        if (cfg.delivery.lease_ms >= 2 * cfg.delivery.http_timeout_ms) return;
+        auto at = delivery["lease"] ? delivery["lease"] : delivery["http_timeout"] ? delivery["http_timeout"] : delivery;
+        cfg.warnings.push_back({cfg.file, mark_of(at),
+                                "warning: delivery.lease (" + std::to_string(cfg.delivery.lease_ms) +
+                                    " ms) is less than twice delivery.http_timeout (" +
+                                    std::to_string(cfg.delivery.http_timeout_ms) +
+                                    " ms): a send still waiting for the provider when its lease runs out is claimed "
+                                    "again and may reach the customer twice; raise delivery.lease"});
     }
 
     tenant_config tenant(const YAML::Node& key, const YAML::Node& body) {

@@ -61,8 +61,8 @@ command_status command_runner::run(const job& j, double random01) {
         if (clock_() < until)
             return db_.postpone(j, until, clock_()) == fence::held ? command_status::waiting_for_echo
                                                                    : command_status::lost;
-        inst->log(SB_LOG_WARN, job_ref + ": the outcome of an interrupted attempt is unknown and no echo arrived "
-                                         "within delivery.echo_grace; sending again");
+        // No echo: the plugin checks with the provider where it can (recovery), else sends again.
+        cmd["recovery"] = {{"interrupted_at_ms", *j.interrupted_at_ms}, {"since_ms", since}};
     }
     if (type == events::message_send)
         if (auto c = db_.conversation(num(cmd, "conversation_id")); c && c->last_inbound_at_ms > 0)
@@ -73,11 +73,23 @@ command_status command_runner::run(const job& j, double random01) {
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     stats_.observe("switchboard_delivery_latency_seconds", {{"plugin", target}}, seconds);
     if (out.status == SB_OK) {
-        stats_.add("switchboard_delivery_attempts_total", {{"plugin", target}, {"outcome", "success"}});
-        auto recorded = record_delivered(j, out.outputs.empty() ? "{}" : out.outputs.front());
-        inst->log(SB_LOG_INFO, job_ref + " " + type + " accepted by the provider (attempt " +
-                                   std::to_string(j.attempts) + ")");
-        return recorded;
+        const std::string result = out.outputs.empty() ? "{}" : out.outputs.front();
+        bool recovered = false;
+        if (auto v = json::parse(result); v.is_object())
+            if (auto* r = v.as_object().if_contains("recovered")) recovered = r->is_bool() && r->as_bool();
+        stats_.add("switchboard_delivery_attempts_total",
+                   {{"plugin", target}, {"outcome", recovered ? "recovered" : "success"}});
+        auto recorded = record_delivered(j, result);
+        if (recovered)
+            inst->log(SB_LOG_INFO, job_ref + ": the provider shows the interrupted attempt was delivered; not sending again");
+        else if (cmd.contains("recovery"))
+            inst->log(SB_LOG_WARN, job_ref + ": the outcome of an interrupted attempt could not be proven (no echo within "
+                                             "delivery.echo_grace, no record at the provider); sent again (attempt " +
+                                             std::to_string(j.attempts) + ")");
+        else
+            inst->log(SB_LOG_INFO, job_ref + " " + type + " accepted by the provider (attempt " +
+                                       std::to_string(j.attempts) + ")");
+        return recorded == command_status::delivered && recovered ? command_status::already_proven : recorded;
     }
     bool retryable = out.status == SB_ERR_RETRYABLE;
     stats_.add("switchboard_delivery_attempts_total", {{"plugin", target}, {"outcome", retryable ? "retryable" : "final"}});

@@ -35,12 +35,12 @@ route_result route_runner::run(const job& j) {
             auto dot = stage.find('.');
             std::string pname = stage.substr(0, dot), sname = stage.substr(dot + 1);
             auto inst = instances_.find(j.tenant, pname);
-            if (!inst) return {route_status::failed, true, "tenant has no plugin '" + pname + "'", pname};
+            if (!inst) return {route_status::failed, true, "tenant has no plugin '" + pname + "'", pname, 0};
             auto out = inst->run_stage(sname, event_text);
             if (out.status != SB_OK) {
                 stats_.add("switchboard_plugin_errors_total", {{"tenant", j.tenant}, {"plugin", pname}});
                 return {route_status::failed, out.status != SB_ERR_RETRYABLE, "stage " + stage + ": " + out.message,
-                        pname};
+                        pname, 0};
             }
             int k = 0;
             for (auto& o : out.outputs) {
@@ -58,11 +58,14 @@ route_result route_runner::run(const job& j) {
             }
         }
     }
-    if (db_.complete_route(j, commands, emitted, clock_()) == fence::lost) return {route_status::lost};
+    route_result result;
+    if (db_.complete_route(j, commands, emitted, clock_()) == fence::lost) {
+        result.status = route_status::lost;
+        return result;
+    }
     for (auto& t : emitted_types) stats_.add("switchboard_events_total", {{"type", t}});
-    route_result done;
-    done.commands = static_cast<int>(commands.size());
-    return done;
+    result.commands = static_cast<int>(commands.size());
+    return result;
 }
 
 }  // namespace switchboard::core::dispatch

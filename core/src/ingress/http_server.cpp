@@ -1,12 +1,19 @@
 #include <switchboard/core/ingress/http_server.hpp>
 
+#include <switchboard/core/clock.hpp>
+#include <switchboard/core/observability/log_limiter.hpp>
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
+
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -31,8 +38,12 @@ struct http_server::impl {
     std::condition_variable idle;
     std::atomic<bool> stopping{false};
     uint16_t port = 0;
+    net::steady_timer accept_retry{ioc};
+    int64_t accept_backoff_ms = 0; ///< > 0 while accept() fails for lack of file descriptors
+    log_limiter accept_log{1, 10'000};
 
     void accept();
+    void accept_later(const beast::error_code& ec);
     void finished_one() {
         if (--inflight == 0) {
             std::lock_guard lk(mu);
@@ -65,8 +76,10 @@ private:
     void on_read(beast::error_code ec) {
         first_ = false;
         if (ec == http::error::body_limit) {
-            // The body is not read, so the connection cannot be reused.
+            // The body is not read, so the connection cannot be reused; it is drained after the
+            // answer (lingering close) so a client still sending its body sees the 413, not a reset.
             keep_alive_ = false;
+            linger_ = true;
             version_ = parser_->get().version();
             ++server_.inflight;
             started_ = std::chrono::steady_clock::now();
@@ -139,8 +152,27 @@ private:
         stream_.expires_after(std::chrono::milliseconds(server_.opts.header_timeout_ms));
         http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
             self->server_.finished_one();
+            if (!ec && self->linger_) return self->drain();
             if (ec || !self->keep_alive_) return self->close();
             self->read();
+        });
+    }
+
+    /// Lingering close: stop sending, then read and discard what the client still sends, up to
+    /// linger_max_bytes or linger_timeout, before closing. Closing with unread data would make the
+    /// kernel answer with a reset, which can destroy the 413 before the client reads it.
+    void drain() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.expires_after(linger_timeout);
+        drain_some();
+    }
+
+    void drain_some() {
+        stream_.async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+            self->drained_ += n;
+            if (ec || self->drained_ >= linger_max_bytes) return self->close();
+            self->drain_some();
         });
     }
 
@@ -154,8 +186,13 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     http_server::impl& server_;
+    static constexpr std::size_t linger_max_bytes = 64u << 20;          // 64 MiB
+    static constexpr std::chrono::seconds linger_timeout{5};
     bool first_ = true;
     bool keep_alive_ = true;
+    bool linger_ = false;
+    std::size_t drained_ = 0;
+    std::array<char, 16 * 1024> discard_{};
     unsigned version_ = 11;
     std::string method_;
     std::chrono::steady_clock::time_point started_;
@@ -166,14 +203,33 @@ private:
 void http_server::impl::accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
         if (ec) {
-            if (!stopping && ec != net::error::operation_aborted) {
-                spdlog::warn("http: accept failed: {}", ec.message());
-                accept();
-            }
-            return;
+            if (stopping || ec == net::error::operation_aborted) return;
+            if (ec == net::error::no_descriptors || ec.value() == ENFILE || ec == net::error::no_buffer_space ||
+                ec == net::error::no_memory)
+                return accept_later(ec);
+            spdlog::warn("http: accept failed: {}", ec.message());
+            return accept();
         }
+        accept_backoff_ms = 0;
         std::make_shared<session>(std::move(socket), *this)->start();
         accept();
+    });
+}
+
+void http_server::impl::accept_later(const beast::error_code& ec) {
+    // Out of file descriptors (or kernel memory): accepting again at once would fail again at
+    // once, spinning a core and the log. Back off (10 ms doubling to 1 s) until a connection
+    // closes; pending connections wait in the listen backlog meanwhile.
+    accept_backoff_ms = std::clamp<int64_t>(accept_backoff_ms * 2, 10, 1000);
+    int64_t suppressed = 0;
+    if (accept_log.allow("accept", system_now_ms(), &suppressed))
+        spdlog::error("http: cannot accept connections: {} (raise LimitNOFILE / ulimit -n, or lower the load); "
+                      "retrying every {} ms at most{}",
+                      ec.message(), accept_backoff_ms,
+                      suppressed ? " (" + std::to_string(suppressed) + " similar failures not logged)" : "");
+    accept_retry.expires_after(std::chrono::milliseconds(accept_backoff_ms));
+    accept_retry.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && !stopping) accept();
     });
 }
 
@@ -214,6 +270,7 @@ void http_server::stop(int64_t grace_ms) {
     net::post(impl_->ioc, [this] {
         beast::error_code ec;
         impl_->acceptor.close(ec);
+        impl_->accept_retry.cancel();
     });
     {
         std::unique_lock lk(impl_->mu);

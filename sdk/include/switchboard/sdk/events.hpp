@@ -44,6 +44,12 @@ inline constexpr std::string_view webhook_unhandled = "webhook.unhandled";
 /// "text", "conversation_id", "in_reply_to" (provider_message_id of the inbound message, if any),
 /// "last_inbound_ms" (when the customer last wrote; the host fills it for the 24-hour window),
 /// "idempotency_key" (host-filled: the job id). Result: {"provider_message_id": "..."}.
+///
+/// "recovery" (host-filled, only when an earlier attempt was interrupted mid-call and no echo
+/// proved it within delivery.echo_grace): {"interrupted_at_ms", "since_ms"}. A channel that can
+/// ask its provider whether the message already went out (same recipient and text, sent at or
+/// after "since_ms") does so before sending; when it finds it, it answers without sending:
+/// {"provider_message_id": "...", "recovered": true}. When it cannot tell, it sends.
 inline constexpr std::string_view message_send = "message.send";
 
 /// Command: notify the business (email, SMS, push, outbound webhook, staff chat). Its fields are

@@ -109,6 +109,9 @@ struct config {
     source_mark plugin_paths_mark;
     delivery_config delivery;
     std::vector<tenant_config> tenants;
+    /// Settings that are valid but risky (each message starts with "warning: "): check-config
+    /// prints them and still succeeds, run logs them at start.
+    std::vector<diagnostic> warnings;
 
     /// The tenant with this id, or nullptr.
     const tenant_config* find_tenant(const std::string& id) const;
