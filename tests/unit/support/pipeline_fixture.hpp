@@ -1,0 +1,158 @@
+// A pipeline on a temporary SQLite store with an injected clock: the real messenger channel and
+// template responder (built plugins) behind a scripted host whose HTTP calls are recorded and
+// answered as the test says. Workers are not started: tests drive them with run_one().
+#pragma once
+
+#include <switchboard/core/config/config.hpp>
+#include <switchboard/core/delivery/command_runner.hpp>
+#include <switchboard/core/delivery/worker_pool.hpp>
+#include <switchboard/core/dispatch/keys.hpp>
+#include <switchboard/core/dispatch/route_runner.hpp>
+#include <switchboard/core/observability/metrics.hpp>
+#include <switchboard/core/plugins/catalog.hpp>
+#include <switchboard/core/plugins/instance.hpp>
+#include <switchboard/core/plugins/registry.hpp>
+#include <switchboard/core/store/store.hpp>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <future>
+#include <mutex>
+#include <random>
+
+namespace switchboard::core::testing {
+
+/// Host services whose HTTP calls are recorded and answered by `respond` (default: the Send API
+/// accepts every POST, GETs find nothing).
+class scripted_services : public host_services {
+public:
+    struct call {
+        std::string method, url, body;
+    };
+    std::function<http_result(const call&)> respond = [this](const call& c) {
+        if (c.method == "GET") return http_result{SB_OK, 200, {}, R"({"data":[]})", {}};
+        return http_result{SB_OK, 200, {}, R"({"recipient_id":"PSID","message_id":"m_out_)" + std::to_string(++sends) + "\"}", {}};
+    };
+    std::vector<call> calls;
+    int sends = 0;
+    int64_t* clock = nullptr;
+
+    int64_t now_ms() override { return *clock; }
+    http_result http(const std::string& method, const std::string& url, const std::vector<std::pair<std::string, std::string>>&,
+                     const std::string& body, int64_t) override {
+        std::lock_guard lk(mu_);
+        calls.push_back({method, url, body});
+        return respond(calls.back());
+    }
+    std::optional<std::string> kv_get(const std::string&, const std::string&, const std::string&) override { return {}; }
+    void kv_put(const std::string&, const std::string&, const std::string&, const std::string&, int64_t) override {}
+    void metric_add(const std::string&, const std::string&, const std::string&, double) override {}
+
+    /// The Send API calls made so far.
+    std::vector<call> posts() const {
+        std::vector<call> out;
+        for (auto& c : calls)
+            if (c.method == "POST") out.push_back(c);
+        return out;
+    }
+
+private:
+    std::mutex mu_;
+};
+
+struct pipeline_fixture {
+    int64_t now = 1'700'000'000'000;
+    clock_fn clock = [this] { return now; };
+    std::filesystem::path dir;
+    config cfg;
+    metrics stats;
+    scripted_services services;
+    plugin_catalog catalog;
+    instance_registry instances;
+    std::unique_ptr<store> db;
+    std::unique_ptr<dispatch::route_runner> routes;
+    std::unique_ptr<delivery::command_runner> commands;
+    std::unique_ptr<delivery::worker_pool> workers;
+
+    pipeline_fixture() {
+        services.clock = &now;
+        std::random_device rd;
+        dir = std::filesystem::temp_directory_path() / ("sb-pipeline-" + std::to_string(rd()));
+        cfg.delivery.lease_ms = 60'000;
+        cfg.delivery.max_attempts = 3;
+        cfg.delivery.backoff_initial_ms = 1'000;
+        cfg.delivery.backoff_max_ms = 60'000;
+        cfg.delivery.echo_grace_ms = 15'000;
+        tenant_config t;
+        t.id = "demo";
+        route_config r;
+        r.on = "message.received";
+        r.run = {"templates.reply"};
+        t.routes.push_back(r);
+        cfg.tenants.push_back(t);
+
+        catalog = scan_plugins({SWITCHBOARD_PLUGIN_DIR});
+        instances.add(std::make_unique<plugin_instance>(
+            catalog.find("messenger"), "demo",
+            std::vector<std::pair<std::string, std::string>>{
+                {"app_secret", "unit-test-app-secret"}, {"page_id", "PAGE"}, {"page_access_token", "unit-test-token"}},
+            services));
+        instances.add(std::make_unique<plugin_instance>(
+            catalog.find("templates"), "demo", std::vector<std::pair<std::string, std::string>>{{"locale", "en"}},
+            services));
+
+        store::options o;
+        o.url = "sqlite:" + (dir / "test.db").string();
+        o.pool_size = 3;
+        o.now_ms = clock;
+        o.route_job = [](const filed_event& e) -> std::optional<route_job_spec> {
+            if (e.type != "message.received") return std::nullopt;
+            return dispatch::route_job_for(e);
+        };
+        db = store::open(o);
+        routes = std::make_unique<dispatch::route_runner>(cfg, instances, *db, stats, clock);
+        commands = std::make_unique<delivery::command_runner>(cfg.delivery, instances, *db, stats, clock);
+        workers = std::make_unique<delivery::worker_pool>(cfg.delivery, *db, *routes, *commands, stats, clock);
+    }
+
+    ~pipeline_fixture() {
+        workers.reset();
+        db.reset();
+        std::filesystem::remove_all(dir);
+    }
+
+    /// Files an inbound Messenger text from `psid` (as ingress would, after the plugin normalized it).
+    ingest_result customer_says(const std::string& psid, const std::string& text, const std::string& mid) {
+        auto event = boost::json::serialize(boost::json::object{{"type", "message.received"},
+                                                                {"tenant", "demo"},
+                                                                {"channel", "messenger"},
+                                                                {"provider_message_id", mid},
+                                                                {"account_id", "PAGE"},
+                                                                {"contact", {{"provider_id", psid}}},
+                                                                {"timestamp_ms", now},
+                                                                {"text", text}});
+        return ingest({event});
+    }
+
+    ingest_result ingest(std::vector<std::string> events) {
+        std::promise<ingest_result> p;
+        db->ingest({"demo", "messenger", "application/json", "{}", now, std::move(events)},
+                   [&](ingest_result r) { p.set_value(std::move(r)); });
+        return p.get_future().get();
+    }
+
+    /// Claims with the clock standing at `now`.
+    std::optional<job> claim(int64_t lease_ms = 60'000, int max_attempts = 3) {
+        return db->claim(clock, lease_ms, max_attempts);
+    }
+
+    /// Runs due jobs one by one (jitter 0) until none is due. @returns how many ran.
+    int drain() {
+        int n = 0;
+        while (workers->run_one(0.0)) ++n;
+        return n;
+    }
+};
+
+}  // namespace switchboard::core::testing
