@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
                 std::promise<bool> acked;
                 db->ingest({"demo", "messenger", "application/json", "{\"object\":\"page\"}", 1'700'000'000'000 + i,
                             {json::serialize(ev)}},
-                           [&](ingest_result r) { acked.set_value(r.ok); });
+                           [&](ingest_result r) { acked.set_value(r.status == ingest_status::stored); });
                 bool ok = acked.get_future().get();
                 std::lock_guard lk(mu);
                 ++done;

@@ -104,7 +104,7 @@ void webhook_router::handle_webhook(http_request_data&& req, http_responder resp
     std::vector<webhook_outcome> outcomes;
     for (auto* inst : targets) {
         auto o = inst->handle_webhook(in);
-        if (!o.ok) {
+        if (o.handling == webhook_handling::plugin_failed) {
             inst->log(SB_LOG_ERROR, "webhook handler failed: " + o.error);
             stats_.add("switchboard_plugin_errors_total", {{"tenant", inst->tenant()}, {"plugin", plugin}});
             return reply(500, "the plugin failed to handle this webhook\n");
@@ -143,7 +143,7 @@ void webhook_router::store_and_acknowledge(const inbound_request& in, const std:
         ingest_request r{targets[i]->tenant(), plugin, content_type, in.body, received, std::move(outcomes[i].events)};
         std::string tenant = targets[i]->tenant();
         db_.ingest(std::move(r), [this, ack, tenant, plugin, metrics = std::move(outcomes[i].metrics)](ingest_result res) {
-            if (res.ok) {
+            if (res.status == ingest_status::stored) {
                 for (auto& t : res.event_types) stats_.add("switchboard_events_total", {{"type", t}});
                 for (auto& [name, value] : metrics) plugin_metric_(tenant, plugin, name, value);
                 if (res.duplicates)
@@ -154,7 +154,7 @@ void webhook_router::store_and_acknowledge(const inbound_request& in, const std:
                 spdlog::error("[tenant={} plugin={}] webhook not stored, answering 503: {}", tenant, plugin, res.error);
             }
             std::lock_guard lk(ack->mu);
-            ack->failed = ack->failed || !res.ok;
+            ack->failed = ack->failed || res.status != ingest_status::stored;
             if (--ack->remaining == 0) {
                 if (ack->failed)
                     ack->respond({503, text_plain, "storage unavailable, retry later\n", ack->response.route});

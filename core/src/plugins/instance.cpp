@@ -215,7 +215,7 @@ webhook_outcome plugin_instance::handle_webhook(const inbound_request& request) 
     sb_status status = guarded_call(&err, [&] { return plugin_->descriptor().handle_webhook(handle_, &req, &sink, &err); });
     webhook_metrics = nullptr;
     if (status != SB_OK || !st.emit_error.empty()) {
-        out.ok = false;
+        out.handling = webhook_handling::plugin_failed;
         out.status = 500;
         out.events.clear();
         out.error = redact(status != SB_OK ? err.message : "invalid event: " + st.emit_error);

@@ -141,7 +141,7 @@ void sql_store::start_route(writer_statements& w, filing& f, const json::object&
 
 ingest_result sql_store::ingest_one(soci::session& s, writer_statements& w, const ingest_request& r) {
     filing f;
-    f.result.ok = true;
+    f.result.status = ingest_status::stored;
     w.tenant = r.tenant;
     w.plugin = r.plugin;
     w.now = r.received_at_ms;

@@ -92,12 +92,12 @@ TEST_CASE("migrations are applied once and recorded", "[store]") {
 TEST_CASE("ingest stores events, creates one route job and drops provider retries", "[store]") {
     temp_store s;
     auto r = s.ingest({text_event("m1", "PSID", s.now)});
-    CHECK(r.ok);
+    CHECK(r.status == ingest_status::stored);
     CHECK(r.events_stored == 1);
     CHECK(r.jobs_created == 1);
 
     auto again = s.ingest({text_event("m1", "PSID", s.now)});
-    CHECK(again.ok);
+    CHECK(again.status == ingest_status::stored);
     CHECK(again.duplicates == 1);
     CHECK(again.jobs_created == 0);
 
@@ -113,8 +113,8 @@ TEST_CASE("ingest stores events, creates one route job and drops provider retrie
 TEST_CASE("a webhook that cannot be stored fails alone in a group commit", "[store]") {
     temp_store s;
     auto bad = s.ingest({"not json"});
-    CHECK_FALSE(bad.ok);
-    CHECK(s.ingest({text_event("m2", "PSID", s.now)}).ok);
+    CHECK(bad.status == ingest_status::storage_failed);
+    CHECK(s.ingest({text_event("m2", "PSID", s.now)}).status == ingest_status::stored);
 }
 
 TEST_CASE("jobs of one lane run one at a time, oldest first", "[store]") {
@@ -224,7 +224,7 @@ TEST_CASE("an outbound message with the same text proves an interrupted send (In
     auto echo = json::serialize(json::object{{"type", "message.echoed"}, {"channel", "messenger"},
                                              {"provider_message_id", "m_echo"}, {"contact", {{"provider_id", "PSID"}}},
                                              {"timestamp_ms", s.now}, {"text", "Hi there!"}});
-    REQUIRE(s.ingest({echo}).ok);
+    REQUIRE(s.ingest({echo}).status == ingest_status::stored);
     CHECK(s.db->delivered_by_job(99, conv, "Hi there!", s.now - 1000) == "m_echo");
     CHECK_FALSE(s.db->delivered_by_job(99, conv, "Something else", s.now - 1000));
     CHECK_FALSE(s.db->delivered_by_job(99, conv, "Hi there!", s.now + 1));
@@ -233,7 +233,7 @@ TEST_CASE("an outbound message with the same text proves an interrupted send (In
 TEST_CASE("an event that cannot be filed is stored as unhandled, not refused", "[store]") {
     temp_store s;
     auto r = s.ingest({text_event("", "PSID", s.now), text_event("m2", "PSID", s.now)});
-    CHECK(r.ok);
+    CHECK(r.status == ingest_status::stored);
     CHECK(r.event_types == std::vector<std::string>{"webhook.unhandled", "message.received"});
     CHECK(r.jobs_created == 1);
 }
@@ -267,7 +267,7 @@ TEST_CASE("an echo carrying our job id as metadata proves that job's delivery", 
                                                   {"contact", {{"provider_id", "PSID"}}},
                                                   {"timestamp_ms", s.now},
                                                   {"metadata", "sent from the inbox"}});
-    CHECK(s.ingest({echo, other_app}).ok);
+    CHECK(s.ingest({echo, other_app}).status == ingest_status::stored);
     CHECK(s.db->delivered_by_job(7) == "m_reply");
     CHECK_FALSE(s.db->delivered_by_job(8));
 }

@@ -55,9 +55,15 @@ struct inbound_request {
     std::string body;
 };
 
+/// Whether a plugin handled a webhook.
+enum class webhook_handling {
+    answered,      ///< the plugin answered (any status) and emitted `events`
+    plugin_failed, ///< the plugin failed (error status, exception, malformed event): `error` says why
+};
+
 /// What a plugin instance made of a webhook.
 struct webhook_outcome {
-    bool ok = true;            ///< false: the plugin failed (threw); `error` says why
+    webhook_handling handling = webhook_handling::answered;
     int status = 200;
     std::string content_type = "text/plain";
     std::string body;
@@ -94,7 +100,7 @@ public:
     /// plugin declares none. A plugin error is logged and yields an empty list.
     std::vector<std::string> account_ids();
     /// Verifies and normalizes one webhook. Never throws: a plugin failure (error status, exception
-    /// at the boundary, malformed event) comes back as ok=false, status 500, no events, and `error`
+    /// at the boundary, malformed event) comes back as webhook_handling::plugin_failed, status 500, no events, and `error`
     /// (secrets redacted). A plugin without webhooks answers 404.
     webhook_outcome handle_webhook(const inbound_request& request);
     /// Executes a command (JSON object text). Never throws: the plugin's status, code and message

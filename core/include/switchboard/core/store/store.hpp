@@ -27,10 +27,16 @@ struct ingest_request {
     std::vector<std::string> events;
 };
 
+/// Whether ingest() committed the webhook.
+enum class ingest_status {
+    stored,         ///< raw body, events and jobs are committed: acknowledge
+    storage_failed, ///< nothing was stored (see ingest_result::error): answer 503 so the provider retries
+};
+
 /// What ingest() did, reported after the commit.
 struct ingest_result {
-    bool ok = false;
-    std::string error;       ///< when !ok: why nothing was stored (the caller answers 503)
+    ingest_status status = ingest_status::storage_failed;
+    std::string error;       ///< when storage_failed: why nothing was stored
     int events_stored = 0;
     int duplicates = 0;      ///< events dropped as provider retries (same provider message id)
     int jobs_created = 0;
