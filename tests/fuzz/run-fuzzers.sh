@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 shared="$repo/../shared/fixtures"
 fuzz_bin="$build_dir/tests/fuzz"
-fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command"
+fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text"
 
 for f in $fuzzers; do
     if [ ! -x "$fuzz_bin/$f" ]; then
@@ -78,6 +78,10 @@ seed_templates() {
     printf '%s' 'хүнтэй ярихыг хүсч байна' >"$1/mn-handoff"
     printf '%s' 'Hi {contact_name}! Welcome to {business_name} {order_id}' >"$1/template"
     printf '%s' '{"type":"message.received","channel":"messenger","contact":{"provider_id":"1","name":"Ann"},"provider_message_id":"m_1","conversation":{"id":1,"escalated":false},"postback":{"payload":"ORDER_STATUS","title":"Order"}}' >"$1/event"
+}
+
+seed_text() {
+    seed_meta_webhook "$1"
 }
 
 seed_json_command() {
