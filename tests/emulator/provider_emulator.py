@@ -9,8 +9,10 @@ the client's timeout fires.
 
 Providers so far:
   graph   Meta Graph API Send API: POST /v<version>/me/messages and /v<version>/<page-id>/messages
-          (Messenger and Instagram Messaging), mounted at the root so that a plugin's
-          graph_api_base is http://127.0.0.1:<port>/v21.0.
+          (Messenger and Instagram Messaging), and the Conversations API over the messages it
+          accepted: GET /v<version>/me/conversations?platform=&user_id=, /v<version>/<conversation-id>
+          ?fields=messages and /v<version>/<message-id>?fields=id,created_time,from,to,message.
+          Mounted at the root so that a plugin's graph_api_base is http://127.0.0.1:<port>/v21.0.
 
 Adding a provider (Telegram, QPay, OpenAI, ...): subclass Provider, set `name` and `mount`
 (e.g. "/telegram"), implement `matches(path)` and `handle(request)`, optionally `presets()`,
@@ -21,13 +23,14 @@ Control API (JSON, also usable with curl while the emulator runs standalone):
   GET    /_emulator/providers                  names and mounts
   POST   /_emulator/faults                     {"provider": "graph", "status": 503, "body": {...},
                                                 "count": 2 | null (forever), "hang_seconds": 3,
-                                                "preset": "transient", "path": "regex"} -> {"id": n}
+                                                "preset": "transient", "path": "regex",
+                                                "method": "GET"} -> {"id": n}
   GET    /_emulator/faults[?provider=graph]    active faults
   DELETE /_emulator/faults[?provider=graph]    clear faults (POST /_emulator/faults/clear does too)
   GET    /_emulator/requests[?provider=graph&outcome=accepted]   recorded requests
   POST   /_emulator/reset[?provider=graph]     clear faults and recorded requests
 
-Standalone: python3 tests/emulator/provider_emulator.py --port 9999 [--page-access-token T ...]
+Standalone: python3 tests/emulator/provider_emulator.py --port 9999 [--page-access-token T ...] [--account T=ID ...]
 
 Python 3 standard library only.
 """
@@ -35,6 +38,7 @@ Python 3 standard library only.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
 import re
@@ -125,8 +129,11 @@ class Fault:
     path: str | None = None  # regex searched in the request path; None matches every request
     process: bool = False
     hits: int = 0
+    method: str | None = None  # e.g. "GET" (the Conversations API) or "POST" (sends); None = any
 
     def matches(self, request: Request) -> bool:
+        if self.method is not None and request.method.upper() != self.method.upper():
+            return False
         return self.path is None or re.search(self.path, request.path) is not None
 
     def describe(self) -> dict[str, Any]:
@@ -142,6 +149,7 @@ class Fault:
             "hang_seconds": self.hang_seconds,
             "path": self.path,
             "process": self.process,
+            "method": self.method,
             "hits": self.hits,
         }
 
@@ -190,8 +198,10 @@ class Provider:
         path: str | None = None,
         preset: str | None = None,
         process: bool = False,
+        method: str | None = None,
     ) -> Fault:
-        """Queues a fault for the next `count` matching requests (None = until cleared)."""
+        """Queues a fault for the next `count` matching requests (None = until cleared). A request
+        matches when its path matches the `path` regex and its method is `method` (each when set)."""
         if preset is not None:
             presets = self.presets()
             if preset not in presets:
@@ -211,6 +221,7 @@ class Provider:
             hang_seconds=hang_seconds,
             path=path,
             process=process,
+            method=method,
         )
         with self._lock:
             self._release.clear()
@@ -253,7 +264,8 @@ class Provider:
 
     def requests(self, outcome: str | None = None, **fields: Any) -> list[dict[str, Any]]:
         """Recorded requests, oldest first. outcome: "accepted", "rejected" (the provider refused
-        it as invalid), "fault" (an injected answer), "hang" (held, then dropped or answered).
+        it as invalid), "fault" (an injected answer), "hang" (held, then dropped or answered),
+        "read" (a successful read-only request, e.g. a Graph Conversations API lookup).
         Keyword arguments filter on recorded fields, e.g. recipient="123"."""
         with self._lock:
             found = [dict(e) for e in self._exchanges]
@@ -364,27 +376,38 @@ def graph_error(
 
 
 class GraphProvider(Provider):
-    """Meta Graph API, Send API only (Messenger Platform "Send API" reference:
+    """Meta Graph API: the Send API (Messenger Platform "Send API" reference:
     developers.facebook.com/docs/messenger-platform/reference/send-api; Instagram Messaging uses
-    the same endpoint with an Instagram-scoped id as recipient).
+    the same endpoint with an Instagram-scoped id as recipient) and the Conversations API
+    (developers.facebook.com/docs/messenger-platform/conversations) over the messages it accepted.
 
     access_tokens: accepted page access tokens (None accepts any non-empty token). The token may
     come as "Authorization: Bearer <token>", as the access_token query parameter, or as an
     access_token form field. page_ids: ids accepted in /<page-id>/messages (None accepts any).
+    accounts: token -> the page / Instagram account id that token's "/me" is (the `from` of the
+    messages sent with it); a token not listed gets a made-up id ("page-" + a digest of it).
+    Attribute, so a test may set it after construction.
     """
 
     name = "graph"
     mount = ""
 
     _path = re.compile(r"^/v(\d+)\.(\d+)/([^/]+)/messages/?$")
+    _conversations_path = re.compile(r"^/v(\d+)\.(\d+)/([^/]+)/conversations/?$")
+    _node_path = re.compile(r"^/v(\d+)\.(\d+)/([^/]+)/?$")
+    _platforms = {"messenger", "instagram"}
+    detail_limit = 20  # Conversations API: details only for the 20 most recent messages
+    page_size = 25     # messages per page of /<conversation-id>?fields=messages
     _messaging_types = {"RESPONSE", "UPDATE", "MESSAGE_TAG"}
     _sender_actions = {"typing_on", "typing_off", "mark_seen", "react", "unreact"}
     max_text_length = 2000  # Send API: message.text "must be UTF-8 and has a 2000 character limit"
 
-    def __init__(self, access_tokens: Iterable[str] | None = None, page_ids: Iterable[str] | None = None):
+    def __init__(self, access_tokens: Iterable[str] | None = None, page_ids: Iterable[str] | None = None,
+                 accounts: dict[str, str] | None = None):
         super().__init__()
         self.access_tokens = set(access_tokens) if access_tokens is not None else None
         self.page_ids = set(page_ids) if page_ids is not None else None
+        self.accounts = dict(accounts or {})
         self._mid_counter = itertools.count(1)
 
     def matches(self, path: str) -> bool:
@@ -470,8 +493,16 @@ class GraphProvider(Provider):
         if match:
             record["api_version"] = f"v{match.group(1)}.{match.group(2)}"
             record["page"] = match.group(3)
+        if request.method == "GET" and not match:
+            # Conversations API lookups: never a "recipient", so they do not count as sends.
+            conversations = self._conversations_path.match(request.path)
+            record["endpoint"] = "conversations" if conversations else "node"
+            record["user_id"] = request.query_value("user_id")
+            record["platform"] = request.query_value("platform")
 
     def handle(self, request: Request, record: dict[str, Any]) -> Response:
+        if request.method == "GET" and not self._path.match(request.path):
+            return self._handle_read(request, record)
         match = self._path.match(request.path)
         if not match:
             return Response(400, graph_error(
@@ -544,6 +575,122 @@ class GraphProvider(Provider):
         message_id = f"m_{next(self._mid_counter)}_{secrets.token_urlsafe(18)}"
         record["message_id"] = message_id
         return Response(200, {"recipient_id": record["recipient"], "message_id": message_id})
+
+
+    # ---- Conversations API (read-only, over the messages accepted above) --------------------
+    def account_for(self, token: str) -> str:
+        """The page / Instagram account id a token's "/me" is (see `accounts`)."""
+        return self.accounts.get(token) or "page-" + hashlib.sha256(token.encode()).hexdigest()[:12]
+
+    @staticmethod
+    def conversation_id(account: str, user_id: str) -> str:
+        return "t_" + hashlib.sha256(f"{account}:{user_id}".encode()).hexdigest()[:20]
+
+    @staticmethod
+    def graph_time(seconds: float) -> str:
+        """A Graph API datetime (default date_format): ISO 8601 in UTC, "2024-05-01T10:00:00+0000"."""
+        return time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(seconds))
+
+    def sent_messages(self, account: str) -> list[dict[str, Any]]:
+        """Messages this account sent through the Send API (accepted, with a message id), oldest first."""
+        with self._lock:
+            exchanges = [dict(e) for e in self._exchanges]
+        return [e for e in exchanges if e.get("outcome") == "accepted" and e.get("message_id")
+                and e.get("token") is not None and self.account_for(e["token"]) == account
+                and e.get("page") in ("me", account)]
+
+    def _conversation_messages(self, account: str, conversation: str) -> list[dict[str, Any]]:
+        """The conversation's messages, newest first."""
+        found = [e for e in self.sent_messages(account)
+                 if self.conversation_id(account, str(e.get("recipient"))) == conversation]
+        return sorted(found, key=lambda e: (e["time"], e["seq"]), reverse=True)
+
+    @staticmethod
+    def _no_object(node: str) -> Response:
+        return Response(400, graph_error(
+            f"Unsupported get request. Object with ID '{node}' does not exist, cannot be loaded due to missing "
+            "permissions, or does not support this operation.", 100, type="GraphMethodException", error_subcode=33))
+
+    def _handle_read(self, request: Request, record: dict[str, Any]) -> Response:
+        self._describe(request, {}, record)
+        token = record.get("token")
+        if token is None:
+            return Response(401, graph_error(
+                "An active access token must be used to query information about the current user.",
+                2500), {"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_request"'})
+        if self.access_tokens is not None and token not in self.access_tokens:
+            return Response(401, graph_error(
+                "Invalid OAuth access token - Cannot parse access token", 190),
+                {"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_token" "Invalid OAuth access token"'})
+        account = self.account_for(token)
+        conversations = self._conversations_path.match(request.path)
+        node = self._node_path.match(request.path)
+        if conversations:
+            record["api_version"] = f"v{conversations.group(1)}.{conversations.group(2)}"
+            response = self._list_conversations(request, account, conversations.group(3))
+        elif node:
+            record["api_version"] = f"v{node.group(1)}.{node.group(2)}"
+            response = self._read_node(request, account, urllib.parse.unquote(node.group(3)))
+        else:
+            response = Response(400, graph_error(f"Unknown path components: {request.path}", 2500))
+        if 200 <= response.status < 300:
+            record["outcome"] = "read"
+        return response
+
+    def _list_conversations(self, request: Request, account: str, owner: str) -> Response:
+        """GET /<page-id>/conversations?platform=messenger|instagram[&user_id=<PSID|IGSID>]
+        -> {"data": [{"id", "updated_time"}]} (newest first; empty when there is none)."""
+        if owner not in ("me", account):
+            return self._no_object(owner)
+        platform = request.query_value("platform")
+        if platform not in self._platforms:
+            return Response(400, graph_error(
+                "(#100) param platform must be one of {MESSENGER, INSTAGRAM}" if platform else
+                "(#100) The parameter platform is required", 100))
+        user_id = request.query_value("user_id")
+        latest: dict[str, float] = {}
+        for e in self.sent_messages(account):
+            recipient = str(e.get("recipient"))
+            if user_id is None or recipient == user_id:
+                conversation = self.conversation_id(account, recipient)
+                latest[conversation] = max(latest.get(conversation, 0.0), e["time"])
+        data = [{"id": c, "updated_time": self.graph_time(t)}
+                for c, t in sorted(latest.items(), key=lambda item: item[1], reverse=True)]
+        return Response(200, {"data": data})
+
+    def _read_node(self, request: Request, account: str, node: str) -> Response:
+        """GET /<conversation-id>?fields=messages or /<message-id>?fields=id,created_time,from,to,message."""
+        fields = [f.strip() for f in (request.query_value("fields") or "").split(",") if f.strip()]
+        if node.startswith("t_"):
+            messages = self._conversation_messages(account, node)
+            if not messages:
+                return self._no_object(node)
+            answer: dict[str, Any] = {}
+            if "messages" in fields:
+                page = messages[:self.page_size]
+                listing: dict[str, Any] = {"data": [{"id": e["message_id"], "created_time": self.graph_time(e["time"])}
+                                                    for e in page]}
+                if len(messages) > self.page_size:
+                    listing["paging"] = {"cursors": {"after": page[-1]["message_id"]},
+                                         "next": f"{request.path}?fields=messages&after={page[-1]['message_id']}"}
+                answer["messages"] = listing
+            if "updated_time" in fields:
+                answer["updated_time"] = self.graph_time(messages[0]["time"])
+            answer["id"] = node
+            return Response(200, answer)
+        for e in self.sent_messages(account):
+            if e["message_id"] != node:
+                continue
+            recent = self._conversation_messages(account, self.conversation_id(account, str(e["recipient"])))
+            if node not in [m["message_id"] for m in recent[:self.detail_limit]]:
+                return Response(400, graph_error(
+                    "(#100) This message has been deleted: only the 20 most recent messages of a conversation "
+                    "can be read", 100, type="GraphMethodException"))
+            wanted = fields or ["id", "created_time"]  # the documented default fields
+            full = {"id": node, "created_time": self.graph_time(e["time"]), "from": {"id": account},
+                    "to": {"data": [{"id": str(e["recipient"])}]}, "message": e.get("text") or ""}
+            return Response(200, {k: full[k] for k in full if k in wanted or k == "id"})
+        return self._no_object(node)
 
 
 class _Server(ThreadingHTTPServer):
@@ -658,7 +805,8 @@ class ProviderEmulator:
                     name = next(iter(self.providers))
                 if name not in self.providers:
                     raise KeyError(f"unknown provider {name!r}; known: {sorted(self.providers)}")
-                allowed = {"status", "body", "count", "headers", "hang_seconds", "path", "preset", "process"}
+                allowed = {"status", "body", "count", "headers", "hang_seconds", "path", "preset", "process",
+                           "method"}
                 extra = set(spec) - allowed
                 if extra:
                     raise ValueError(f"unknown fault field(s) {sorted(extra)}; allowed: {sorted(allowed)}")
@@ -752,10 +900,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="accepted page access token (repeatable; default: any non-empty token)")
     parser.add_argument("--page-id", action="append", dest="page_ids", metavar="ID",
                         help="accepted page id in /<page-id>/messages (repeatable; default: any)")
+    parser.add_argument("--account", action="append", dest="accounts", default=[], metavar="TOKEN=ID",
+                        help="the page / Instagram account id a token's /me is, for the Conversations API "
+                             "(repeatable; default: a made-up id per token)")
     parser.add_argument("--verbose", action="store_true", help="print each recorded request")
     args = parser.parse_args(argv)
+    accounts = dict(a.split("=", 1) for a in args.accounts if "=" in a)
 
-    graph = GraphProvider(access_tokens=args.tokens, page_ids=args.page_ids)
+    graph = GraphProvider(access_tokens=args.tokens, page_ids=args.page_ids, accounts=accounts)
     emulator = ProviderEmulator(providers=[graph], host=args.host, port=args.port).start()
     print(f"provider emulator listening on {emulator.url}", flush=True)
     print(f"  graph_api_base: {emulator.url}/v21.0", flush=True)

@@ -561,8 +561,12 @@ class DaemonTestCase(unittest.TestCase):
         self.demo = Tenant("demo", 1)
         self.other = Tenant("other", 2)
         self.tenants = [self.demo, self.other]
+        # Each token's "/me" is the tenant's page or Instagram account, as at Meta: the Conversations
+        # API then shows our sends as coming from that account.
         self.graph = GraphProvider(access_tokens={t.token_for(p) for t in self.tenants
-                                                  for p in ("messenger", "instagram")})
+                                                  for p in ("messenger", "instagram")},
+                                   accounts={t.token_for(p): t.account_for(p) for t in self.tenants
+                                             for p in ("messenger", "instagram")})
         self.emulator = ProviderEmulator(providers=[self.graph]).start()
         self.db = fresh_database(self.tmp)
         self.daemons: list[Daemon] = []
@@ -646,6 +650,20 @@ class DaemonTestCase(unittest.TestCase):
         return contact, mid, result
 
     # ---- waiting and asserting --------------------------------------------------------------
+    def wait_provider_quiet(self, quiet_for: float = 0.3, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Waits until the emulator has recorded no new request for `quiet_for` seconds: after a
+        kill, a request the dead process wrote may still be read and answered by the emulator a
+        moment later, and a fault cleared before that would let it through."""
+        last = [len(self.graph.requests()), time.monotonic()]
+
+        def quiet() -> bool:
+            n = len(self.graph.requests())
+            if n != last[0]:
+                last[0], last[1] = n, time.monotonic()
+            return time.monotonic() - last[1] >= quiet_for
+
+        wait_until(quiet, timeout, interval=0.05, message=lambda: "the provider emulator to go quiet")
+
     def wait(self, predicate: Callable[[], Any], what: str, timeout: float = DEFAULT_TIMEOUT) -> Any:
         return wait_until(predicate, timeout,
                           message=lambda: f"{what}\n{self.daemon.log_tail(40) if self.daemon else ''}")

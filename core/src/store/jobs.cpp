@@ -34,18 +34,17 @@ constexpr const char* fenced = " WHERE id = :id AND claim_token = :tok AND state
 
 }  // namespace
 
-std::optional<int64_t> sql_store::claimable_job(soci::session& s, int64_t now_ms, int max_attempts, bool lock) {
-    const std::string skip_locked = lock && backend_ == backend::postgresql ? " FOR UPDATE SKIP LOCKED" : "";
+std::optional<int64_t> sql_store::claimable_job(soci::session& s, int64_t now_ms, int max_attempts) {
     long long id = 0;
     // Heads of their lanes only; the NOT EXISTS probe (index jobs_lane_state) keeps a lane's order
     // even if two instances' writers marked two jobs of one lane as heads at once.
     s << "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.lane_head = 1 AND j.next_attempt_at_ms <= :n "
          "AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.lane = j.lane AND o.state IN ('pending', 'running') "
-         "AND o.id < j.id) ORDER BY j.next_attempt_at_ms, j.id LIMIT 1" + skip_locked,
+         "AND o.id < j.id) ORDER BY j.next_attempt_at_ms, j.id LIMIT 1",
         soci::use(now_ms), soci::into(id);
     if (s.got_data()) return id;
     s << "SELECT id FROM jobs WHERE state = 'running' AND lease_until_ms < :n AND attempts < :m "
-         "ORDER BY lease_until_ms, id LIMIT 1" + skip_locked,
+         "ORDER BY lease_until_ms, id LIMIT 1",
         soci::use(now_ms), soci::use(max_attempts), soci::into(id);
     if (s.got_data()) return id;
     return std::nullopt;
@@ -53,40 +52,76 @@ std::optional<int64_t> sql_store::claimable_job(soci::session& s, int64_t now_ms
 
 std::optional<job> sql_store::claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts) {
     soci::session s(*pool_);
-    // A read first: when nothing is due, no write transaction (on SQLite it would queue behind
-    // the ingest writer's lock, and idle workers would compete with ingest for it).
-    if (!claimable_job(s, now_ms(), max_attempts, false)) {
-        long long dead_id = 0;
-        int64_t now = now_ms();
-        s << "SELECT id FROM jobs WHERE state = 'running' AND lease_until_ms < :n AND attempts >= :m LIMIT 1",
-            soci::use(now), soci::use(max_attempts), soci::into(dead_id);
-        if (s.got_data()) {
-            // The process running its last allowed attempt died: give up on the job.
-            job j;
-            std::string kind;
-            s << "SELECT id, tenant, kind, lane, payload, attempts, claim_token FROM jobs WHERE id = :id",
-                soci::use(dead_id), soci::into(j.id), soci::into(j.tenant), soci::into(kind), soci::into(j.lane),
-                soci::into(j.payload), soci::into(j.attempts), soci::into(j.claim_token);
-            j.kind = kind_from(kind);
-            begin(s);
-            try {
-                finish(s, j, "dead",
-                       "gave up: the process running its last allowed attempt stopped before the outcome was known",
-                       now);
-                commit(s);
-            } catch (...) {
-                rollback(s);
-                throw;
-            }
-        }
+    if (backend_ == backend::postgresql) {
+        // One round trip. SKIP LOCKED never waits for a lock, so the time read just before the
+        // statement is when the claim holds; an UPDATE that finds nothing writes nothing.
+        if (auto j = claim_in_one_statement(s, now_ms(), lease_ms, max_attempts)) return j;
+    } else if (claimable_job(s, now_ms(), max_attempts)) {
+        // SQLite: a read first (above), so that an idle worker never queues for the write lock
+        // behind the ingest writer; the lease is computed once BEGIN IMMEDIATE holds the lock.
+        if (auto j = claim_locked(s, now_ms, lease_ms, max_attempts)) return j;
         return std::nullopt;
     }
+    give_up_on_dead_attempts(s, now_ms(), max_attempts);
+    return std::nullopt;
+}
+
+std::optional<job> sql_store::claim_in_one_statement(soci::session& s, int64_t now, int64_t lease_ms,
+                                                     int max_attempts) {
+    job j;
+    j.lease_until_ms = now + lease_ms;
+    std::string kind;
+    long long interrupted = 0;
+    soci::indicator interrupted_ind = soci::i_null;
+    long long n1 = now, n2 = now, n3 = now;
+    s << "UPDATE jobs SET state = 'running', attempts = attempts + 1, claim_token = claim_token + 1, "
+         "lease_until_ms = :lease, updated_at_ms = :n1, "
+         "interrupted_at_ms = CASE WHEN state = 'running' THEN lease_until_ms ELSE interrupted_at_ms END "
+         "WHERE id = (SELECT j.id FROM jobs j WHERE "
+         "((j.state = 'pending' AND j.lane_head = 1 AND j.next_attempt_at_ms <= :n2 AND NOT EXISTS (SELECT 1 FROM "
+         "jobs o WHERE o.lane = j.lane AND o.state IN ('pending', 'running') AND o.id < j.id)) OR "
+         "(j.state = 'running' AND j.lease_until_ms < :n3 AND j.attempts < :m)) "
+         "ORDER BY j.next_attempt_at_ms, j.id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+         "RETURNING id, tenant, kind, lane, payload, attempts, claim_token, interrupted_at_ms",
+        soci::use(j.lease_until_ms), soci::use(n1), soci::use(n2), soci::use(n3), soci::use(max_attempts),
+        soci::into(j.id), soci::into(j.tenant), soci::into(kind), soci::into(j.lane), soci::into(j.payload),
+        soci::into(j.attempts), soci::into(j.claim_token), soci::into(interrupted, interrupted_ind);
+    if (!s.got_data()) return std::nullopt;
+    j.kind = kind_from(kind);
+    if (interrupted_ind == soci::i_ok) j.interrupted_at_ms = interrupted;
+    return j;
+}
+
+void sql_store::give_up_on_dead_attempts(soci::session& s, int64_t now, int max_attempts) {
+    job j;
+    std::string kind;
+    s << "SELECT id, tenant, kind, lane, payload, attempts, claim_token FROM jobs WHERE state = 'running' AND "
+         "lease_until_ms < :n AND attempts >= :m LIMIT 1",
+        soci::use(now), soci::use(max_attempts), soci::into(j.id), soci::into(j.tenant), soci::into(kind),
+        soci::into(j.lane), soci::into(j.payload), soci::into(j.attempts), soci::into(j.claim_token);
+    if (!s.got_data()) return;
+    // The process running its last allowed attempt died: give up on the job (fenced: if another
+    // worker claimed it meanwhile, nothing changes).
+    j.kind = kind_from(kind);
     begin(s);
     try {
-        // The lock is held from here on (SQLite: BEGIN IMMEDIATE; PostgreSQL: the row lock), so
-        // the lease starts now rather than before a wait for the lock.
+        finish(s, j, "dead", "gave up: the process running its last allowed attempt stopped before the outcome was known",
+               now);
+        commit(s);
+    } catch (...) {
+        rollback(s);
+        throw;
+    }
+}
+
+std::optional<job> sql_store::claim_locked(soci::session& s, const std::function<int64_t()>& now_ms,
+                                           int64_t lease_ms, int max_attempts) {
+    begin(s);
+    try {
+        // BEGIN IMMEDIATE holds the write lock from here on, so the lease starts now rather than
+        // before a wait for the lock.
         int64_t now = now_ms();
-        auto id = claimable_job(s, now, max_attempts, true);
+        auto id = claimable_job(s, now, max_attempts);
         if (!id) {
             commit(s);
             return std::nullopt;
@@ -115,24 +150,26 @@ std::optional<job> sql_store::claim(const std::function<int64_t()>& now_ms, int6
 }
 
 fence sql_store::finish(soci::session& s, const job& j, const char* state, const std::string& error, int64_t now_ms) {
-    std::string st = state, err = error;
+    std::string st = state, err = error, lane = j.lane;
     soci::indicator ei = error.empty() ? soci::i_null : soci::i_ok;
-    long long id = j.id, tok = j.claim_token, now = now_ms;
-    soci::statement stmt(s);
-    stmt.alloc();
-    stmt.prepare(std::string("UPDATE jobs SET state = :s, lease_until_ms = NULL, interrupted_at_ms = NULL, lane_head = 0, "
-                             "last_error = COALESCE(:e, last_error), updated_at_ms = :n") +
-                 fenced);
-    stmt.exchange(soci::use(st));
-    stmt.exchange(soci::use(err, ei));
-    stmt.exchange(soci::use(now));
-    stmt.exchange(soci::use(id));
-    stmt.exchange(soci::use(tok));
-    stmt.define_and_bind();
-    stmt.execute(true);
-    if (stmt.get_affected_rows() != 1) return fence::lost;
+    long long id = j.id, tok = j.claim_token, now = now_ms, id2 = j.id;
+    const std::string done = "UPDATE jobs SET state = :s, lease_until_ms = NULL, interrupted_at_ms = NULL, lane_head = 0, "
+                             "last_error = COALESCE(:e, last_error), updated_at_ms = :n" +
+                             std::string(fenced) + " RETURNING id";
+    long long finished = 0;
+    if (backend_ == backend::postgresql) {
+        // One round trip: finish, and make the next unfinished job of the lane its head (the
+        // finished row still looks unfinished to the second update's snapshot, hence id <> :id).
+        s << "WITH f AS (" + done + "), p AS (UPDATE jobs SET lane_head = 1 WHERE id = (SELECT MIN(id) FROM jobs "
+             "WHERE lane = :l AND state IN ('pending', 'running') AND id <> :id2) AND EXISTS (SELECT 1 FROM f)) "
+             "SELECT COUNT(*) FROM f",
+            soci::use(st), soci::use(err, ei), soci::use(now), soci::use(id), soci::use(tok), soci::use(lane),
+            soci::use(id2), soci::into(finished);
+        return finished == 1 ? fence::held : fence::lost;
+    }
+    s << done, soci::use(st), soci::use(err, ei), soci::use(now), soci::use(id), soci::use(tok), soci::into(finished);
+    if (!s.got_data()) return fence::lost;
     // The next unfinished job of the lane may run now.
-    std::string lane = j.lane;
     s << "UPDATE jobs SET lane_head = 1 WHERE id = (SELECT MIN(id) FROM jobs WHERE lane = :l AND "
          "state IN ('pending', 'running'))",
         soci::use(lane);
@@ -141,13 +178,12 @@ fence sql_store::finish(soci::session& s, const job& j, const char* state, const
 
 fence sql_store::postpone(const job& j, int64_t at_ms, int64_t now_ms) {
     soci::session s(*pool_);
-    long long at = at_ms, now = now_ms, id = j.id, tok = j.claim_token;
-    auto n = execute_counting(s,
-                              std::string("UPDATE jobs SET state = 'pending', attempts = attempts - 1, next_attempt_at_ms = :a, "
-                                          "lease_until_ms = NULL, updated_at_ms = :n") +
-                                  fenced,
-                              at, now, id, tok);
-    return n == 1 ? fence::held : fence::lost;
+    long long at = at_ms, now = now_ms, id = j.id, tok = j.claim_token, changed = 0;
+    s << std::string("UPDATE jobs SET state = 'pending', attempts = attempts - 1, next_attempt_at_ms = :a, "
+                     "lease_until_ms = NULL, updated_at_ms = :n") +
+             fenced + " RETURNING id",
+        soci::use(at), soci::use(now), soci::use(id), soci::use(tok), soci::into(changed);
+    return s.got_data() ? fence::held : fence::lost;
 }
 
 fence sql_store::complete_route(const job& j, const std::vector<new_job>& commands, const std::vector<std::string>& emitted,
@@ -224,14 +260,12 @@ failure_outcome sql_store::fail(const job& j, bool final, const std::string& err
                 record_outbound(s, j, cmd, "", "failed", error, now_ms);
         } else {
             std::string err = error;
-            long long next = next_attempt_at_ms, now = now_ms, id = j.id, tok = j.claim_token;
-            auto n = execute_counting(s,
-                                      std::string("UPDATE jobs SET state = 'pending', next_attempt_at_ms = :n, "
-                                                  "lease_until_ms = NULL, interrupted_at_ms = NULL, last_error = :e, "
-                                                  "updated_at_ms = :u") +
-                                          fenced,
-                                      next, err, now, id, tok);
-            if (n != 1) {
+            long long next = next_attempt_at_ms, now = now_ms, id = j.id, tok = j.claim_token, changed = 0;
+            s << std::string("UPDATE jobs SET state = 'pending', next_attempt_at_ms = :n, lease_until_ms = NULL, "
+                             "interrupted_at_ms = NULL, last_error = :e, updated_at_ms = :u") +
+                     fenced + " RETURNING id",
+                soci::use(next), soci::use(err), soci::use(now), soci::use(id), soci::use(tok), soci::into(changed);
+            if (!s.got_data()) {
                 rollback(s);
                 return failure_outcome::lost;
             }

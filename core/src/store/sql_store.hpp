@@ -90,7 +90,14 @@ private:
     /// Marks a claimed job finished (done or dead) when its claim still holds, and makes the next
     /// job of its lane the lane's head. @returns fence::lost when another claim took the job over.
     fence finish(soci::session& s, const job& j, const char* state, const std::string& error, int64_t now_ms);
-    std::optional<int64_t> claimable_job(soci::session& s, int64_t now_ms, int max_attempts, bool lock);
+    /// SQLite: the id of the job a claim would take at `now_ms`, if any.
+    std::optional<int64_t> claimable_job(soci::session& s, int64_t now_ms, int max_attempts);
+    std::optional<job> claim_in_one_statement(soci::session& s, int64_t now, int64_t lease_ms, int max_attempts);
+    std::optional<job> claim_locked(soci::session& s, const std::function<int64_t()>& now_ms, int64_t lease_ms,
+                                    int max_attempts);
+    /// Dead-letters running jobs whose lease expired on their last allowed attempt (the process
+    /// running it died): reads first, writes only when there is one.
+    void give_up_on_dead_attempts(soci::session& s, int64_t now, int max_attempts);
 
     // message_status.cpp
     void record_outbound(soci::session& s, const job& j, const json::object& cmd, const std::string& mid,

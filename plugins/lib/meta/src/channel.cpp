@@ -177,6 +177,38 @@ sdk::http_call prepare_send(const json::object& command, const channel_config& c
     return build_send_request(command, opts);
 }
 
+std::optional<recovery_lookup> plan_recovery(const json::object& command, const channel_config& config,
+                                             const channel_profile& profile) {
+    auto recovery = read_recovery(command);  // throws on a malformed member: logged, then sent
+    if (!recovery) return std::nullopt;
+    auto* type = command.if_contains("type");
+    if (!type || !type->is_string() || type->get_string() != sdk::events::message_send) return std::nullopt;
+    if (config.page_access_token.empty()) return std::nullopt;  // prepare_send refuses it
+    auto* recipient_v = command.if_contains("recipient");
+    auto* recipient = recipient_v ? recipient_v->if_object() : nullptr;
+    auto* psid_v = recipient ? recipient->if_contains("provider_id") : nullptr;
+    auto* text_v = command.if_contains("text");
+    if (!psid_v || !psid_v->is_string() || psid_v->get_string().empty() || !text_v || !text_v->is_string() ||
+        text_v->get_string().empty())
+        return std::nullopt;  // prepare_send refuses it
+    recovery_lookup plan;
+    plan.options.graph_api_base = config.graph_api_base;
+    plan.options.page_access_token = config.page_access_token;
+    plan.options.platform = profile.channel;  // the Conversations API platform values are our channel names
+    plan.options.account_id = config.account_id;
+    plan.options.timeout_ms = static_cast<unsigned>(std::min<int64_t>(config.send_timeout_ms, 0xFFFFFFFFLL));
+    plan.user_id = psid_v->get_string();
+    plan.text = text_v->get_string();
+    plan.since_ms = recovery->since_ms;
+    return plan;
+}
+
+std::string recovery_warning(const channel_profile& profile, std::string_view reason, std::string_view token) {
+    return "could not check with the " + std::string(profile.channel) +
+           " Conversations API whether the interrupted attempt was delivered (" +
+           redact(std::string(reason), token) + "); sending again";
+}
+
 }  // namespace detail
 
 meta_channel::meta_channel(const sdk::host& host, const sdk::settings& settings, const channel_profile& profile)
@@ -203,7 +235,8 @@ void meta_channel::handle_webhook(const sdk::request& request, sdk::webhook_resu
 
 json::object meta_channel::execute(const json::object& command) {
     return execute_send(command, config_, profile_, host_.now_ms(),
-                        [this](const sdk::http_call& call) { return host_.http(call); });
+                        [this](const sdk::http_call& call) { return host_.http(call); },
+                        [this](sb_log_level level, const std::string& line) { host_.log(level, line); });
 }
 
 }  // namespace switchboard::meta

@@ -6,6 +6,7 @@
 // them without a host; meta_channel only forwards their results to the host's log and sinks.
 #pragma once
 
+#include <switchboard/meta/conversations.hpp>
 #include <switchboard/meta/graph.hpp>
 #include <switchboard/meta/profile.hpp>
 #include <switchboard/meta/signature.hpp>
@@ -17,7 +18,10 @@
 
 #include <array>
 #include <cstdint>
+#include <exception>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchboard::meta {
@@ -103,16 +107,29 @@ struct webhook_outcome {
 webhook_outcome handle_webhook_request(const sdk::request& request, const channel_config& config,
                                        const channel_profile& profile);
 
+/// Discards log lines (execute_send's default logger).
+struct no_log {
+    void operator()(sb_log_level, const std::string&) const noexcept {}
+};
+
 /// Executes a message.send command (see sdk/events.hpp) with an injected clock and HTTP client.
+/// When the command carries the host's "recovery" member (an earlier attempt was interrupted and
+/// no echo proved it), it first asks the Conversations API whether that attempt went out
+/// (find_sent_message, conversations.hpp): found → nothing is sent and the result is
+/// {"provider_message_id": <that message's id>, "recovered": true}, even if the messaging window
+/// has closed since; not found → sent as usual; lookup failed (transport, HTTP or Graph error,
+/// unreadable answer, malformed "recovery") → one SB_LOG_WARN line through `log` naming the
+/// reason, then sent as usual (the command never fails because of the lookup).
 /// @param now_ms  current UTC ms, for the messaging window check.
 /// @param http    performs the request (sdk::host::http in production); may throw plugin_error.
-/// @returns {"provider_message_id", "recipient_id"}.
+/// @param log     log(sb_log_level, const std::string&); lines never contain the token or the text.
+/// @returns {"provider_message_id", "recipient_id"}, or the recovered result above.
 /// @throws sdk::plugin_error: (invalid) for another command type or missing fields, (final) when
 ///         page_access_token is unset or outside the messaging window, and per read_send_response()
 ///         for Graph errors. No message contains the token.
-template <class Http>
+template <class Http, class Log = no_log>
 boost::json::object execute_send(const boost::json::object& command, const channel_config& config,
-                                 const channel_profile& profile, int64_t now_ms, Http&& http);
+                                 const channel_profile& profile, int64_t now_ms, Http&& http, Log&& log = Log{});
 
 /// The instance of one tenant. Stateless after construction, so concurrent calls are safe.
 class meta_channel : public sdk::instance {
@@ -138,11 +155,33 @@ namespace detail {
 /// The checks of execute_send before any I/O; returns the request to make.
 sdk::http_call prepare_send(const boost::json::object& command, const channel_config& config,
                             const channel_profile& profile, int64_t now_ms);
+
+/// What a recovery lookup for `command` needs, or nullopt when there is nothing to look up: no
+/// "recovery" member, or a command prepare_send() refuses anyway (other type, no token, no
+/// recipient or text). `user_id` and `text` point into `command`.
+/// @throws sdk::plugin_error(invalid) for a malformed "recovery" member.
+struct recovery_lookup {
+    lookup_options options;
+    std::string_view user_id, text;
+    int64_t since_ms = 0;
+};
+std::optional<recovery_lookup> plan_recovery(const boost::json::object& command, const channel_config& config,
+                                             const channel_profile& profile);
+
+/// The warning logged when the lookup cannot tell (the token is redacted from `reason`).
+std::string recovery_warning(const channel_profile& profile, std::string_view reason, std::string_view token);
 }  // namespace detail
 
-template <class Http>
+template <class Http, class Log>
 boost::json::object execute_send(const boost::json::object& command, const channel_config& config,
-                                 const channel_profile& profile, int64_t now_ms, Http&& http) {
+                                 const channel_profile& profile, int64_t now_ms, Http&& http, Log&& log) {
+    try {
+        if (auto plan = detail::plan_recovery(command, config, profile))
+            if (auto mid = find_sent_message(plan->user_id, plan->text, plan->since_ms, plan->options, http))
+                return boost::json::object{{"provider_message_id", *mid}, {"recovered", true}};
+    } catch (const std::exception& e) {  // plugin_error, or anything unexpected: send as before
+        log(SB_LOG_WARN, detail::recovery_warning(profile, e.what(), config.page_access_token));
+    }
     sdk::http_call call = detail::prepare_send(command, config, profile, now_ms);
     try {
         return read_send_response(http(call));
