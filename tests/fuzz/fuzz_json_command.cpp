@@ -1,5 +1,5 @@
-// fuzz_json_command — the Send API side of plugins/meta-common (graph.hpp, channel.hpp) on
-// arbitrary bodies.
+// fuzz_json_command — the Send API and Conversations API side of plugins/lib/meta (graph.hpp,
+// conversations.hpp, channel.hpp) on arbitrary bodies.
 //
 // Graph API responses are untrusted input: whatever Meta, a proxy or an attacker in the path answers
 // is read by parse_graph_error / read_send_response, and error texts end up in logs and dead letters.
@@ -10,6 +10,7 @@
 #include "fuzz_check.hpp"
 
 #include <switchboard/meta/channel.hpp>
+#include <switchboard/meta/conversations.hpp>
 #include <switchboard/meta/graph.hpp>
 #include <switchboard/meta/profile.hpp>
 
@@ -89,6 +90,46 @@ void fuzz_response(int status, std::string_view body) {
     }
 }
 
+/// The Conversations API answers read while recovering an interrupted send: each reader either
+/// returns or throws plugin_error; the time parser never throws; the whole lookup, fed the input
+/// as every answer, finds a message id or throws plugin_error, and never leaks the token.
+void fuzz_conversations(int status, std::string_view body) {
+    const sdk::http_response response{status, {}, std::string(body)};
+    try {
+        (void)meta::read_conversation_id(response);
+        FUZZ_CHECK(status >= 200 && status <= 299);
+    } catch (const sdk::plugin_error& e) {
+        check_no_token(e);
+    }
+    try {
+        auto list = meta::read_message_list(response);
+        FUZZ_CHECK(status >= 200 && status <= 299);
+        for (auto& m : list.messages) FUZZ_CHECK(!m.id.empty());
+    } catch (const sdk::plugin_error&) {
+    }
+    try {
+        auto details = meta::read_message_details(response);
+        FUZZ_CHECK(status >= 200 && status <= 299);
+        FUZZ_CHECK(!details.id.empty());
+    } catch (const sdk::plugin_error&) {
+    }
+    boost::system::error_code ec;
+    json::value doc = json::parse(body, ec);
+    if (!ec) (void)meta::parse_graph_time(doc);
+    meta::lookup_options options;
+    options.graph_api_base = "https://graph.example.invalid/v21.0";
+    options.page_access_token = page_token;
+    options.platform = "messenger";
+    options.account_id = "100200300";
+    try {
+        auto found = meta::find_sent_message("1000001", "hello", now_ms, options,
+                                             [&](const sdk::http_call&) { return response; });
+        if (found) FUZZ_CHECK(!found->empty());
+    } catch (const sdk::plugin_error& e) {
+        check_no_token(e);
+    }
+}
+
 void fuzz_command(std::string_view input) {
     boost::system::error_code ec;
     json::value doc = json::parse(input, ec);
@@ -133,6 +174,7 @@ void fuzz_command(std::string_view input) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view input(reinterpret_cast<const char*>(data), size);
     for (int status : {200, 400, 403, 429, 500, 503}) fuzz_response(status, input);
+    for (int status : {200, 400, 500}) fuzz_conversations(status, input);
     fuzz_command(input);
 
     FUZZ_CHECK(meta::redact(std::string(input), page_token).find(page_token) == std::string::npos);
