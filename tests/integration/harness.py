@@ -650,6 +650,17 @@ class DaemonTestCase(unittest.TestCase):
         return contact, mid, result
 
     # ---- waiting and asserting --------------------------------------------------------------
+    def crash_after_accepted_send(self, plugin: str, *, echo_grace: str = "4s") -> tuple[str, dict]:
+        """The provider accepts a reply but its answer never arrives, and the daemon is killed:
+        the outcome is unknown to the daemon. Returns (contact, the accepted request)."""
+        self.start_daemon(delivery={"lease": "2s", "echo_grace": echo_grace})
+        self.graph.fail(hang_seconds=60, process=True, count=None)
+        contact, _, _ = self.send_text(plugin, text="where is my order?")
+        accepted = self.wait(lambda: self.replies_to(contact), "the provider to accept the reply")[0]
+        self.daemon.kill()
+        self.graph.clear_faults()
+        return contact, accepted
+
     def wait_provider_quiet(self, quiet_for: float = 0.3, timeout: float = DEFAULT_TIMEOUT) -> None:
         """Waits until the emulator has recorded no new request for `quiet_for` seconds: after a
         kill, a request the dead process wrote may still be read and answered by the emulator a

@@ -153,15 +153,6 @@ class UnknownOutcomeTest(DaemonTestCase):
 
     start_automatically = False
 
-    def crash_after_accepted_send(self, plugin: str) -> tuple[str, dict]:
-        self.start_daemon(delivery={"lease": "2s", "echo_grace": "4s"})
-        self.graph.fail(hang_seconds=60, process=True, count=None)
-        contact, _, _ = self.send_text(plugin, text="where is my order?")
-        accepted = self.wait(lambda: self.replies_to(contact), "the provider to accept the reply")[0]
-        self.daemon.kill()
-        self.graph.clear_faults()
-        return contact, accepted
-
     def post_echo(self, plugin: str, contact: str, accepted: dict, metadata: str | None) -> None:
         account = self.demo.account_for(plugin)
         message = {"is_echo": True, "app_id": 1517000000000001, "mid": accepted["message_id"],
@@ -191,15 +182,8 @@ class UnknownOutcomeTest(DaemonTestCase):
         self.wait_idle()
         self.assertEqual(len(self.replies_to(contact)), 1)
 
-    def test_without_any_proof_the_reply_is_sent_again_after_the_grace(self) -> None:
-        # Nothing proves delivery (no echo, provider lookup failing): rather than drop an
-        # acknowledged customer's reply, it is sent again once delivery.echo_grace has passed
-        # (the documented at-least-once fallback).
-        contact, _ = self.crash_after_accepted_send("messenger")
-        self.graph.fail(500, method="GET", count=None)  # and the Conversations API cannot tell either
-        self.restart_daemon()
-        self.wait_replies(contact, count=2)
-        self.assertIn("the outcome of an interrupted attempt could not be proven", self.daemon.log())
+    # Without any proof (no echo, the provider lookup failing) the reply is sent again after the
+    # grace: test_delivery_proof.DeliveryProofTest.test_failed_lookup_falls_back_to_sending_again.
 
 
 class GracefulStopTest(DaemonTestCase):

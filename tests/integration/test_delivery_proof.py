@@ -17,27 +17,11 @@ LOOKUP_FAILED = "Conversations API whether the interrupted attempt was delivered
 class ConversationLookupTest(DaemonTestCase):
     start_automatically = False
 
-    def setUp(self) -> None:
-        super().setUp()
-        # The emulator's "/me" for each token: the page / Instagram account the tenant owns.
-        self.graph.accounts = {t.token_for(p): t.account_for(p) for t in self.tenants
-                               for p in ("messenger", "instagram")}
-
-    def crash_after_accepted_send(self, plugin: str) -> tuple[str, dict]:
-        """The provider accepts the reply but its answer never arrives; the daemon is killed."""
-        self.start_daemon(delivery={"lease": "2s", "echo_grace": "1s"})
-        self.graph.fail(hang_seconds=60, process=True, count=None)
-        contact, _, _ = self.send_text(plugin, text="where is my order?")
-        accepted = self.wait(lambda: self.replies_to(contact), "the provider to accept the reply")[0]
-        self.daemon.kill()
-        self.graph.clear_faults()
-        return contact, accepted
-
     def lookups(self) -> list[dict]:
         return [r for r in self.graph.requests() if r["method"] == "GET"]
 
     def assert_recovered(self, plugin: str) -> None:
-        contact, accepted = self.crash_after_accepted_send(plugin)
+        contact, accepted = self.crash_after_accepted_send(plugin, echo_grace="1s")
         self.restart_daemon()  # no echo is posted
         self.wait(lambda: RECOVERED in self.daemon.log(), "the lookup to find the interrupted attempt")
         self.wait_idle()
@@ -61,7 +45,7 @@ class ConversationLookupTest(DaemonTestCase):
         self.assert_recovered("instagram")
 
     def test_failed_lookup_falls_back_to_sending_again(self) -> None:
-        contact, _ = self.crash_after_accepted_send("messenger")
+        contact, _ = self.crash_after_accepted_send("messenger", echo_grace="1s")
         self.graph.fail(500, graph_error_body("An unexpected error has occurred. Please retry your request later.",
                                               2, is_transient=True), method="GET", count=None)
         self.restart_daemon()

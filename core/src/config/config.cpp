@@ -1,6 +1,7 @@
 #include <switchboard/core/config/config.hpp>
 
 #include <switchboard/sdk/compat.hpp>
+#include <switchboard/sdk/text.hpp>
 
 #include <yaml-cpp/yaml.h>
 
@@ -101,31 +102,8 @@ std::optional<int64_t> parse_duration_ms(const std::string& text) {
     return switchboard::sdk::parse_duration_ms(text); // one syntax for the host and the SDK's fake host
 }
 
-namespace {
-size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-        cur[0] = i;
-        for (size_t j = 1; j <= b.size(); ++j)
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-        std::swap(prev, cur);
-    }
-    return prev[b.size()];
-}
-}  // namespace
-
 std::optional<std::string> did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
-    std::optional<std::string> best;
-    size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
-    for (auto& c : candidates) {
-        size_t d = edit_distance(word, c);
-        if (d < best_d) {
-            best_d = d;
-            best = c;
-        }
-    }
-    return best;
+    return switchboard::sdk::text::did_you_mean(word, candidates);
 }
 
 namespace {

@@ -1,5 +1,7 @@
 #include "json_document.hpp"
 
+#include <switchboard/sdk/text.hpp>
+
 #include <switchboard/templates/template_store.hpp>
 
 #include <boost/json/stream_parser.hpp>
@@ -42,13 +44,8 @@ boost::json::value parse_json_document(std::string_view text, std::string_view s
 }
 
 std::string did_you_mean(std::string_view name, std::span<const std::string_view> candidates) {
-    std::string_view best;
-    std::size_t best_distance = 3;
-    for (std::string_view c : candidates) {
-        std::size_t d = edit_distance(name, c);
-        if (d < best_distance) best = c, best_distance = d;
-    }
-    return best.empty() ? std::string() : " (did you mean '" + std::string(best) + "'?)";
+    auto best = switchboard::sdk::text::did_you_mean(name, candidates);
+    return best ? " (did you mean '" + *best + "'?)" : std::string();
 }
 
 std::string_view describe_kind(const boost::json::value& v) {

@@ -9,6 +9,7 @@
 // into a message.send command, and execute() delivers that command to reply_url.
 #include <switchboard/sdk/events.hpp>
 #include <switchboard/sdk/plugin.hpp>
+#include <switchboard/sdk/text.hpp>
 
 #include <boost/json.hpp>
 
@@ -36,15 +37,6 @@ constexpr sb_setting_spec settings_spec[] = {
 };
 
 constexpr const char* stages[] = {"reply"};
-
-/// Compares a received secret with the configured one in time that depends only on the
-/// configured secret's length, so an attacker cannot find it byte by byte by timing 401s.
-bool secrets_equal(std::string_view received, std::string_view expected) {
-    unsigned char diff = received.size() == expected.size() ? 0 : 1;
-    for (size_t i = 0; i < expected.size(); ++i)
-        diff |= static_cast<unsigned char>(expected[i] ^ (i < received.size() ? received[i] : 0));
-    return diff == 0;
-}
 
 bool string_equals(const json::value* v, std::string_view expected) {
     return v && v->is_string() && v->get_string() == expected;
@@ -106,7 +98,7 @@ public:
             return;
         }
         auto received = request.header(secret_header);
-        if (!received || !secrets_equal(*received, secret_)) {
+        if (!received || !switchboard::sdk::text::constant_time_equal(*received, secret_)) {
             host_.warn(received ? "webhook refused with 401: X-Echo-Secret does not match shared_secret"
                                 : "webhook refused with 401: no X-Echo-Secret header");
             host_.metric("webhooks_refused");

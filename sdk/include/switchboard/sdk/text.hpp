@@ -45,18 +45,16 @@ std::optional<std::string> did_you_mean(std::string_view word, const Range& cand
     return best;
 }
 
-/// Compares two secrets (verify tokens, shared webhook secrets) in time that depends only on
-/// their lengths, so a forger learns nothing from where the first difference is.
+/// Compares a presented secret (`received`: a verify token, a shared webhook secret) with the
+/// configured one (`expected`) in time that depends only on the configured secret's length, so a
+/// forger learns nothing from where the first difference is, nor from timing 401s.
 /// @returns true when equal.
-inline bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
-    volatile unsigned char diff = a.size() == b.size() ? 0 : 1;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        diff = diff | static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+inline bool constant_time_equal(std::string_view received, std::string_view expected) noexcept {
+    volatile unsigned char diff = received.size() == expected.size() ? 0 : 1;
+    for (std::size_t i = 0; i < expected.size(); ++i)
+        diff = diff | static_cast<unsigned char>(expected[i] ^ (i < received.size() ? received[i] : 0));
     return diff == 0;
 }
-
-/// True when `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF).
-inline bool is_valid_utf8(std::string_view s) noexcept;
 
 namespace detail {
 /// Length of the well-formed UTF-8 sequence at s[i], or 0 when none starts there.

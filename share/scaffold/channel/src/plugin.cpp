@@ -9,6 +9,7 @@
 // Rules every plugin keeps (share/doc/switchboard/writing-plugins.md): no threads of your own,
 // no blocking beyond the host's HTTP client, sends safe to repeat, never log message text.
 #include <switchboard/sdk/plugin.hpp>
+#include <switchboard/sdk/text.hpp>
 
 #include <string>
 
@@ -16,13 +17,6 @@ namespace {
 namespace sdk = switchboard::sdk;
 namespace json = boost::json;
 namespace events = switchboard::sdk::events;
-
-/// Compares without leaking where the first difference is (webhook secrets).
-bool constant_time_equal(std::string_view a, std::string_view b) {
-    unsigned char diff = a.size() == b.size() ? 0 : 1;
-    for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-    return diff == 0;
-}
 
 class @IDENT@_instance : public sdk::instance {
 public:
@@ -39,7 +33,7 @@ public:
     void handle_webhook(const sdk::request& request, sdk::webhook_result& out) override {
         if (request.method() != "POST") return out.respond(405, "use POST\n");
         auto secret = request.header("X-Webhook-Secret");
-        if (!secret || !constant_time_equal(*secret, webhook_secret_)) {
+        if (!secret || !sdk::text::constant_time_equal(*secret, webhook_secret_)) {
             host_.warn("webhook refused with 401: missing or wrong X-Webhook-Secret");
             return out.respond(401, "missing or wrong X-Webhook-Secret\n");
         }

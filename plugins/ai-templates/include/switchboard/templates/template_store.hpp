@@ -1,6 +1,7 @@
 // switchboard/templates/template_store.hpp — the reply texts and their placeholder rendering.
 #pragma once
 
+#include <switchboard/sdk/text.hpp>
 #include <switchboard/templates/intent.hpp>
 #include <switchboard/templates/locale.hpp>
 
@@ -71,7 +72,7 @@ struct placeholder {
 /// @returns the rendered text.
 std::string render(std::string_view tmpl, std::span<const placeholder> values);
 
-/// The edit distance between two strings (bytes), for did-you-mean suggestions.
-std::size_t edit_distance(std::string_view a, std::string_view b);
+/// The edit distance between two strings (bytes), for did-you-mean suggestions (the SDK's).
+using switchboard::sdk::text::edit_distance;
 
 }  // namespace switchboard::templates
