@@ -111,14 +111,24 @@ void webhook_router::handle_webhook(http_request_data&& req, http_responder resp
         }
         outcomes.push_back(std::move(o));
     }
+    // Plugin counters of a webhook count once its outcome is final: at once for a handshake or a
+    // refusal (nothing to store), after the commit for an accepted webhook (see below).
+    auto count_now = [&] {
+        for (size_t i = 0; i < outcomes.size(); ++i)
+            for (auto& [name, value] : outcomes[i].metrics) plugin_metric_(targets[i]->tenant(), plugin, name, value);
+    };
     if (req.method == "GET") {
+        count_now();
         for (auto& o : outcomes)
             if (o.status >= 200 && o.status < 300) return respond({o.status, o.content_type, o.body, route});
         auto& o = outcomes.back();
         return respond({o.status, o.content_type, o.body, route});
     }
     for (auto& o : outcomes)
-        if (o.status < 200 || o.status >= 300) return respond({o.status, o.content_type, o.body, route});
+        if (o.status < 200 || o.status >= 300) {
+            count_now();
+            return respond({o.status, o.content_type, o.body, route});
+        }
     store_and_acknowledge(in, plugin, route, targets, outcomes, std::move(respond));
 }
 

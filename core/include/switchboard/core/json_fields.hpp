@@ -1,5 +1,6 @@
-// Reading fields of normalized events and commands (Boost.JSON objects) in the core. Private to
-// core/src: absent or mistyped fields read as the fallback, never throw.
+// switchboard/core/json_fields.hpp — reading fields of normalized events and commands (Boost.JSON
+// objects), shared by the store, dispatch and delivery rooms: absent or mistyped fields read as the
+// fallback, never throw. Include it from .cpp files only (it brings in Boost.JSON).
 #pragma once
 
 #include <boost/json.hpp>

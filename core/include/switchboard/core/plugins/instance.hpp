@@ -70,7 +70,9 @@ struct webhook_outcome {
     std::vector<std::string> events; ///< normalized events, JSON objects, tenant/channel filled in
     std::string error;
     /// Plugin counters (name, increment) the plugin added while handling the webhook: the caller
-    /// applies them (host_services::metric_add) only once the webhook is stored.
+    /// applies them (host_services::metric_add) once the outcome is final — at once for a
+    /// handshake or a refusal, after the commit for an accepted webhook, never for one answered
+    /// 500 (plugin failed) or 503 (not stored).
     std::vector<std::pair<std::string, double>> metrics;
 };
 
