@@ -222,22 +222,26 @@ fence sql_store::complete_route(const job& j, const std::vector<new_job>& comman
 
 fence sql_store::complete_command(const job& j, const std::string& result_json, int64_t now_ms) {
     soci::session s(*pool_);
+    auto cmd = json::parse(j.payload).as_object();
+    const bool send = str(cmd, "type") == events::message_send;
+    std::string mid;
+    if (send)
+        if (auto v = json::parse(result_json); v.is_object()) mid = str(v.as_object(), "provider_message_id");
     begin(s);
     try {
-        if (finish(s, j, "done", "", now_ms) == fence::lost) {
+        fence held = finish(s, j, "done", "", now_ms);
+        if (held == fence::lost) {
+            // Another worker took the job over, but this attempt was delivered: record the sent
+            // message with the job id anyway, so the other worker's echo check (delivered_by_job)
+            // finds it and does not send again.
             rollback(s);
-            return fence::lost;
+            begin(s);
+        } else {
+            s << "UPDATE jobs SET result = :r WHERE id = :id", soci::use(result_json), soci::use(j.id);
         }
-        auto cmd = json::parse(j.payload).as_object();
-        if (str(cmd, "type") == events::message_send) {
-            json::object result;
-            if (auto v = json::parse(result_json); v.is_object()) result = v.as_object();
-            std::string mid = str(result, "provider_message_id");
-            record_outbound(s, j, cmd, mid, "sent", "", now_ms);
-        }
-        s << "UPDATE jobs SET result = :r WHERE id = :id", soci::use(result_json), soci::use(j.id);
+        if (send) record_outbound(s, j, cmd, mid, "sent", "", now_ms);
         commit(s);
-        return fence::held;
+        return held;
     } catch (...) {
         rollback(s);
         throw;
