@@ -18,7 +18,12 @@ int64_t backoff_delay_ms(int attempt, int64_t initial_ms, int64_t max_ms, double
 failure_outcome retry_policy::record_failure(const job& j, bool final, const std::string& error,
                                              const std::string& plugin, double random01, int64_t now_ms) {
     int64_t delay = backoff_delay_ms(j.attempts, cfg_.backoff_initial_ms, cfg_.backoff_max_ms, random01);
-    auto outcome = db_.fail(j, final, error, cfg_.max_attempts, now_ms + delay, now_ms);
+    failure_outcome outcome;
+    if (final || j.attempts >= cfg_.max_attempts)
+        outcome = db_.dead_letter(j, error, now_ms) == fence::held ? failure_outcome::dead_letter : failure_outcome::lost;
+    else
+        outcome = db_.retry_later(j, error, now_ms + delay, now_ms) == fence::held ? failure_outcome::retrying
+                                                                                   : failure_outcome::lost;
     switch (outcome) {
     case failure_outcome::dead_letter:
         spdlog::error("[tenant={} plugin={}] job {} is a dead letter after {} attempt(s): {}", j.tenant, plugin, j.id,

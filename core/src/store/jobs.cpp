@@ -248,38 +248,35 @@ fence sql_store::complete_command(const job& j, const std::string& result_json, 
     }
 }
 
-failure_outcome sql_store::fail(const job& j, bool final, const std::string& error, int max_attempts,
-                                int64_t next_attempt_at_ms, int64_t now_ms) {
+fence sql_store::retry_later(const job& j, const std::string& error, int64_t next_attempt_at_ms, int64_t now_ms) {
     soci::session s(*pool_);
-    bool dead = final || j.attempts >= max_attempts;
+    std::string err = error;
+    long long next = next_attempt_at_ms, now = now_ms, id = j.id, tok = j.claim_token, changed = 0;
+    // One statement: no transaction needed, and a lost claim changes nothing.
+    s << std::string("UPDATE jobs SET state = 'pending', next_attempt_at_ms = :n, lease_until_ms = NULL, "
+                     "interrupted_at_ms = NULL, last_error = :e, updated_at_ms = :u") +
+             fenced + " RETURNING id",
+        soci::use(next), soci::use(err), soci::use(now), soci::use(id), soci::use(tok), soci::into(changed);
+    return s.got_data() ? fence::held : fence::lost;
+}
+
+fence sql_store::dead_letter(const job& j, const std::string& error, int64_t now_ms) {
+    soci::session s(*pool_);
     begin(s);
     try {
-        if (dead) {
-            if (finish(s, j, "dead", error, now_ms) == fence::lost) {
-                rollback(s);
-                return failure_outcome::lost;
-            }
-            auto cmd = json::parse(j.payload).as_object();
-            if (j.kind == job_kind::command && str(cmd, "type") == events::message_send)
-                record_outbound(s, j, cmd, "", "failed", error, now_ms);
-        } else {
-            std::string err = error;
-            long long next = next_attempt_at_ms, now = now_ms, id = j.id, tok = j.claim_token, changed = 0;
-            s << std::string("UPDATE jobs SET state = 'pending', next_attempt_at_ms = :n, lease_until_ms = NULL, "
-                             "interrupted_at_ms = NULL, last_error = :e, updated_at_ms = :u") +
-                     fenced + " RETURNING id",
-                soci::use(next), soci::use(err), soci::use(now), soci::use(id), soci::use(tok), soci::into(changed);
-            if (!s.got_data()) {
-                rollback(s);
-                return failure_outcome::lost;
-            }
+        if (finish(s, j, "dead", error, now_ms) == fence::lost) {
+            rollback(s);
+            return fence::lost;
         }
+        auto cmd = json::parse(j.payload).as_object();
+        if (j.kind == job_kind::command && str(cmd, "type") == events::message_send)
+            record_outbound(s, j, cmd, "", "failed", error, now_ms);
         commit(s);
+        return fence::held;
     } catch (...) {
         rollback(s);
         throw;
     }
-    return dead ? failure_outcome::dead_letter : failure_outcome::retrying;
 }
 
 int sql_store::release_running(int64_t now_ms) {

@@ -55,8 +55,8 @@ public:
     fence complete_route(const job& j, const std::vector<new_job>& commands, const std::vector<std::string>& events,
                          int64_t now_ms) override;
     fence complete_command(const job& j, const std::string& result_json, int64_t now_ms) override;
-    failure_outcome fail(const job& j, bool final, const std::string& error, int max_attempts,
-                         int64_t next_attempt_at_ms, int64_t now_ms) override;
+    fence retry_later(const job& j, const std::string& error, int64_t next_attempt_at_ms, int64_t now_ms) override;
+    fence dead_letter(const job& j, const std::string& error, int64_t now_ms) override;
     int release_running(int64_t now_ms) override;
     std::optional<int64_t> next_due_ms() override;
     int promote_lane_heads() override;

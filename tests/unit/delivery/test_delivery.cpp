@@ -131,7 +131,8 @@ TEST_CASE("a worker whose lease ran out cannot finish, fail or postpone the job 
     REQUIRE(current);
     CHECK(current->id == stale->id);
     CHECK(current->claim_token != stale->claim_token);
-    CHECK(p.db->fail(*stale, false, "late failure", 3, p.now + 1000, p.now) == failure_outcome::lost);
+    CHECK(p.db->retry_later(*stale, "late failure", p.now + 1000, p.now) == fence::lost);
+    CHECK(p.db->dead_letter(*stale, "late failure", p.now) == fence::lost);
     CHECK(p.db->postpone(*stale, p.now + 1000, p.now) == fence::lost);
     CHECK(p.db->complete_command(*stale, R"({"provider_message_id":"m_x"})", p.now) == fence::lost);
     CHECK(p.db->job_counts()["running"] == 1); // still the current worker's

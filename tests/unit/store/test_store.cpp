@@ -157,19 +157,19 @@ TEST_CASE("route completion creates commands once, even when run twice", "[store
     CHECK(s.db->job_counts()["done"] == 2);
 }
 
-TEST_CASE("failed attempts are retried with backoff, then become a dead letter", "[store]") {
+TEST_CASE("a failed attempt runs again when retried, and never again once dead-lettered", "[store]") {
     temp_store s;
     s.ingest({text_event("m1", "PSID", s.now)});
     auto j = s.claim(s.now, 60000, 8);
     REQUIRE(j);
-    CHECK(s.db->fail(*j, false, "HTTP 503", 2, s.now + 1000, s.now) == failure_outcome::retrying);
+    CHECK(s.db->retry_later(*j, "HTTP 503", s.now + 1000, s.now) == fence::held);
     CHECK_FALSE(s.claim(s.now, 60000, 8)); // not due yet
     CHECK(s.db->next_due_ms() == s.now + 1000);
     s.now += 1000;
     auto again = s.claim(s.now, 60000, 8);
     REQUIRE(again);
     CHECK(again->attempts == 2);
-    CHECK(s.db->fail(*again, false, "HTTP 503 again", 2, s.now + 1000, s.now) == failure_outcome::dead_letter); // out of attempts
+    CHECK(s.db->dead_letter(*again, "HTTP 503 again", s.now) == fence::held);
     CHECK(s.db->job_counts()["dead"] == 1);
 }
 
@@ -194,7 +194,7 @@ TEST_CASE("expired leases make a crashed instance's job claimable again, marked 
     CHECK(third->interrupted_at_ms == s.now + 1000);
 
     // A known outcome clears the mark.
-    CHECK(s.db->fail(*third, false, "HTTP 503", 3, s.now + 6000, s.now + 5000) == failure_outcome::retrying);
+    CHECK(s.db->retry_later(*third, "HTTP 503", s.now + 6000, s.now + 5000) == fence::held);
     auto fourth = s.claim(s.now + 6000, 1000, 3);
     REQUIRE(fourth);
     CHECK_FALSE(fourth->interrupted_at_ms);

@@ -78,7 +78,7 @@ struct new_job {
 /// worker or process claimed the job after this claim's lease ran out) and nothing was written.
 enum class fence { held, lost };
 
-/// What fail() did with a failed attempt.
+/// What the retry policy did with a failed attempt (delivery/retry_policy.hpp).
 enum class failure_outcome { retrying, dead_letter, lost };
 
 /// An event as filed by ingest(), for deciding whether it starts a route job.
@@ -148,11 +148,14 @@ public:
     /// written only while the claim holds.
     virtual fence complete_command(const job& j, const std::string& result_json, int64_t now_ms) = 0;
 
-    /// Records a failed attempt: the job becomes a dead letter with `error` when `final` or when
-    /// it has used `max_attempts` (a failed outbound message is then recorded for message.send),
-    /// else it runs again at `next_attempt_at_ms`. Nothing is written when the claim was lost.
-    virtual failure_outcome fail(const job& j, bool final, const std::string& error, int max_attempts,
-                                 int64_t next_attempt_at_ms, int64_t now_ms) = 0;
+    /// Records a failed attempt to be retried at `next_attempt_at_ms` (clears the interrupted
+    /// mark: the attempt's outcome is known). Nothing is written when the claim was lost.
+    virtual fence retry_later(const job& j, const std::string& error, int64_t next_attempt_at_ms, int64_t now_ms) = 0;
+
+    /// Makes the job a dead letter carrying `error` (for message.send, a failed outbound message
+    /// is recorded too) and lets the next job of its lane run. Nothing is written when the claim
+    /// was lost.
+    virtual fence dead_letter(const job& j, const std::string& error, int64_t now_ms) = 0;
 
     /// The conversation's escalation state and last customer message time; nullopt if unknown.
     virtual std::optional<conversation_state> conversation(int64_t id) = 0;
