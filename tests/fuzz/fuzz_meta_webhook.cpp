@@ -8,6 +8,8 @@
 // POST and nothing otherwise.
 #include "fuzz_check.hpp"
 
+#include <switchboard/sdk/text.hpp>
+
 #include <switchboard/meta/channel.hpp>
 #include <switchboard/meta/profile.hpp>
 #include <switchboard/meta/signature.hpp>
@@ -23,6 +25,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace text = switchboard::sdk::text;
 
 namespace {
 
@@ -79,8 +83,9 @@ void fuzz_profile(const meta::channel_profile& profile, std::string_view input) 
             auto events = meta::parse_webhook(input, opts);
             check_events(events, profile.channel);
 
+            // The parser repairs damaged text first (a stray byte, a lone surrogate escape).
             boost::system::error_code ec;
-            json::value parsed = json::parse(input, ec);
+            json::value parsed = json::parse(text::repair_lone_surrogates(text::to_valid_utf8(input)), ec);
             const bool not_an_envelope = ec || !parsed.is_object() || !parsed.get_object().contains("entry") ||
                                          !parsed.get_object().at("entry").is_array();
             if (not_an_envelope) {
