@@ -5,6 +5,8 @@
 //   error         handle_webhook reports a plugin_error(final)
 //   refuse_create the instance refuses to be created
 //   count_then_error  counts the plugin metric webhook_events, then reports a plugin_error(final)
+// In every mode but throw/error, a GET with ?payment_id=ID is a provider callback (as QPay's):
+// one payment.completed event {"payment_id": ID}, 200; a GET without it answers 200 and emits nothing.
 #include <switchboard/sdk/plugin.hpp>
 
 #include <stdexcept>
@@ -19,6 +21,12 @@ public:
     }
     void handle_webhook(const sdk::request& req, sdk::webhook_result& out) override {
         if (mode_ == "throw") throw std::runtime_error("boom: faulty plugin threw");
+        if (req.method() == "GET" && mode_ != "throw" && mode_ != "error") {
+            if (auto id = req.query_param("payment_id"))
+                out.emit({{"type", "payment.completed"}, {"payment_id", *id}, {"timestamp_ms", host_.now_ms()}});
+            out.respond(200, "ok");
+            return;
+        }
         if (mode_ == "count_then_error") {
             host_.metric("webhook_events", 1);
             throw sdk::plugin_error(sdk::error_kind::final, "faulty plugin counted, then failed");

@@ -118,6 +118,16 @@ void webhook_router::handle_webhook(http_request_data&& req, http_responder resp
             for (auto& [name, value] : outcomes[i].metrics) plugin_metric_(targets[i]->tenant(), plugin, name, value);
     };
     if (req.method == "GET") {
+        // A GET the plugin accepted with events (a provider callback such as a payment
+        // notification) is stored and routed exactly like a POST, answered after the commit.
+        std::vector<plugin_instance*> storing;
+        std::vector<webhook_outcome> accepted;
+        for (size_t i = 0; i < outcomes.size(); ++i)
+            if (outcomes[i].status >= 200 && outcomes[i].status < 300 && !outcomes[i].events.empty()) {
+                storing.push_back(targets[i]);
+                accepted.push_back(std::move(outcomes[i]));
+            }
+        if (!storing.empty()) return store_and_acknowledge(in, plugin, route, storing, accepted, std::move(respond));
         count_now();
         for (auto& o : outcomes)
             if (o.status >= 200 && o.status < 300) return respond({o.status, o.content_type, o.body, route});

@@ -25,6 +25,7 @@ public:
                    std::function<void(const std::string&, const std::string&, const std::string&, double)> plugin_metric);
 
     /// Answers one request through `respond`, possibly later from the store's writer thread.
+    /// POST, and GET answered 2xx with events (provider callbacks), are stored before the answer.
     /// Statuses: 200/2xx from the plugin once committed; 401/4xx as the plugin answers (nothing
     /// stored); 404 unknown route, plugin or tenant; 405 wrong method; 500 the plugin failed;
     /// 503 storage failed or the tenant's instance failed to start.
