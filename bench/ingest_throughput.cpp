@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     store::options o;
     o.url = url;
     o.pool_size = 2;
-    o.route_job = [](const filed_event& e) -> std::optional<route_job_spec> { return dispatch::route_job_for(e); };
+    o.route_job = dispatch::route_job_for;
     auto db = store::open(o);
 
     std::mutex mu;

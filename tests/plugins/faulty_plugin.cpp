@@ -5,10 +5,13 @@
 //   error         handle_webhook reports a plugin_error(final)
 //   refuse_create the instance refuses to be created
 //   count_then_error  counts the plugin metric webhook_events, then reports a plugin_error(final)
+// Stages (for routing tests): faulty.relay emits {"type": "fixture.relayed", "seen": <event type>};
+// faulty.loop emits an event of the type it was given (a route on it loops); faulty.sink emits nothing.
 // In every mode but throw/error, a GET with ?payment_id=ID is a provider callback (as QPay's):
 // one payment.completed event {"payment_id": ID}, 200; a GET without it answers 200 and emits nothing.
 #include <switchboard/sdk/plugin.hpp>
 
+#include <iterator>
 #include <stdexcept>
 
 namespace {
@@ -41,6 +44,14 @@ public:
         out.respond(200, "ok");
     }
 
+    void run_stage(std::string_view stage, const boost::json::object& event, sdk::emitter& out) override {
+        const auto& type = event.at("type").as_string();
+        if (stage == "relay") out.emit({{"type", "fixture.relayed"}, {"seen", type}});
+        else if (stage == "loop") out.emit({{"type", type}});
+        else if (stage == "sink") return;
+        else throw sdk::plugin_error(sdk::error_kind::final, "unknown stage 'faulty." + std::string(stage) + "'");
+    }
+
 private:
     sdk::host host_;
     std::string mode_;
@@ -48,13 +59,17 @@ private:
 
 const sb_setting_spec settings[] = {{"mode", SB_SETTING_STRING, 0, "ok", "ok | throw | error | refuse_create | count_then_error"}};
 
+constexpr const char* stages[] = {"relay", "loop", "sink"};
+
 const sdk::plugin_info info{
     .name = "faulty",
     .version = "0.0.1",
     .description = "test fixture plugin that fails on demand",
-    .capabilities = SB_CAP_CHANNEL,
+    .capabilities = SB_CAP_CHANNEL | SB_CAP_STAGE,
     .settings = settings,
     .settings_count = 1,
+    .stages = stages,
+    .stages_count = std::size(stages),
 };
 }  // namespace
 

@@ -1,6 +1,8 @@
 // Lanes and idempotency keys of jobs.
 #include <switchboard/core/dispatch/keys.hpp>
 
+#include <spdlog/spdlog.h>
+
 namespace switchboard::core::dispatch {
 
 std::string conversation_lane(int64_t conversation_id) { return "conv:" + std::to_string(conversation_id); }
@@ -14,9 +16,15 @@ std::string command_key(int64_t route_job_id, int stage_index, int k) {
     return "cmd:" + std::to_string(route_job_id) + ":" + std::to_string(stage_index) + ":" + std::to_string(k);
 }
 
-route_job_spec route_job_for(const filed_event& event) {
-    return {event.conversation_id > 0 ? conversation_lane(event.conversation_id) : event_lane(event.event_id),
-            route_key(event.event_id)};
+std::optional<route_job_spec> route_job_for(const filed_event& event) {
+    if (event.chain_depth > max_chain_depth) {
+        spdlog::error("[tenant={}] event {} ({}) is not routed: it was emitted {} stages deep, past the limit of {}; "
+                      "the tenant's routes form a loop",
+                      event.tenant, event.event_id, event.type, event.chain_depth, max_chain_depth);
+        return std::nullopt;
+    }
+    return route_job_spec{event.conversation_id > 0 ? conversation_lane(event.conversation_id) : event_lane(event.event_id),
+                          route_key(event.event_id)};
 }
 
 }  // namespace switchboard::core::dispatch

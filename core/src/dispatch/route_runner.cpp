@@ -47,7 +47,10 @@ route_result route_runner::run(const job& j) {
                 auto v = json::parse(o).as_object();
                 std::string otype = str(v, "type");
                 if (!sdk::events::is_command(otype)) {
-                    emitted.push_back(o);
+                    // Routed like any other event, one step deeper in the chain (a limit stops loops).
+                    if (!v.contains("conversation_id") && conv_id > 0) v["conversation_id"] = conv_id;
+                    v["chain_depth"] = num(ev, "chain_depth") + 1;
+                    emitted.push_back(json::serialize(v));
                     emitted_types.push_back(otype);
                     continue;
                 }

@@ -209,8 +209,12 @@ fence sql_store::complete_route(const job& j, const std::vector<new_job>& comman
                     soci::use(now_ms), soci::use(cid), soci::use(j.tenant);
             }
             std::string channel = str(v, "channel");
-            s << "INSERT INTO events (tenant, channel, type, payload, created_at_ms) VALUES (:t, :c, :ty, :p, :n)",
-                soci::use(j.tenant), soci::use(channel), soci::use(type), soci::use(e), soci::use(now_ms);
+            long long event_id = 0;
+            s << "INSERT INTO events (tenant, channel, type, payload, created_at_ms) VALUES (:t, :c, :ty, :p, :n) "
+                 "RETURNING id",
+                soci::use(j.tenant), soci::use(channel), soci::use(type), soci::use(e), soci::use(now_ms),
+                soci::into(event_id);
+            route_emitted(s, j.tenant, v, type, event_id, now_ms);
         }
         commit(s);
         return fence::held;
@@ -218,6 +222,19 @@ fence sql_store::complete_route(const job& j, const std::vector<new_job>& comman
         rollback(s);
         throw;
     }
+}
+
+void sql_store::route_emitted(soci::session& s, const std::string& tenant, json::object& event, const std::string& type,
+                              int64_t event_id, int64_t now_ms) {
+    if (!opts_.route_job || type == events::webhook_unhandled) return;
+    filed_event filed{tenant, type, num(event, "conversation_id"), event_id,
+                      static_cast<int>(std::clamp<int64_t>(num(event, "chain_depth"), 0, 1 << 20))};
+    auto spec = opts_.route_job(filed);
+    if (!spec) return;
+    event["event_id"] = event_id;
+    std::string kind = job_kind_name(job_kind::route), payload = json::serialize(event);
+    s << insert_job_sql, soci::use(tenant), soci::use(kind), soci::use(spec->lane), soci::use(spec->idem_key),
+        soci::use(payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms), soci::use(spec->lane);
 }
 
 fence sql_store::complete_command(const job& j, const std::string& result_json, int64_t now_ms) {

@@ -99,6 +99,10 @@ private:
     /// running it died): reads first, writes only when there is one.
     void give_up_on_dead_attempts(soci::session& s, int64_t now, int max_attempts);
 
+    /// Creates the route job of an event a stage emitted, when the tenant routes its type.
+    void route_emitted(soci::session& s, const std::string& tenant, json::object& event, const std::string& type,
+                       int64_t event_id, int64_t now_ms);
+
     // message_status.cpp
     void record_outbound(soci::session& s, const job& j, const json::object& cmd, const std::string& mid,
                          const std::string& status, const std::string& error, int64_t now_ms);

@@ -14,10 +14,13 @@ TEST_CASE("lanes and idempotency keys come from one place", "[dispatch]") {
     CHECK(dispatch::tenant_command_lane("demo") == "cmd:demo");
     CHECK(dispatch::route_key(9) == "route:9");
     CHECK(dispatch::command_key(12, 1, 0) == "cmd:12:1:0");
-    auto in_conversation = dispatch::route_job_for({"demo", "message.received", 7, 9});
-    CHECK(in_conversation.lane == "conv:7");
-    CHECK(in_conversation.idem_key == "route:9");
-    CHECK(dispatch::route_job_for({"demo", "message.status", 0, 10}).lane == "event:10");
+    auto in_conversation = dispatch::route_job_for({"demo", "message.received", 7, 9, 0});
+    REQUIRE(in_conversation);
+    CHECK(in_conversation->lane == "conv:7");
+    CHECK(in_conversation->idem_key == "route:9");
+    CHECK(dispatch::route_job_for({"demo", "message.status", 0, 10, 0})->lane == "event:10");
+    CHECK(dispatch::route_job_for({"demo", "x.y", 0, 11, dispatch::max_chain_depth}));
+    CHECK_FALSE(dispatch::route_job_for({"demo", "x.y", 0, 12, dispatch::max_chain_depth + 1}));
 }
 
 TEST_CASE("a route job turns the template reply into one send command on the conversation's send lane", "[dispatch]") {
@@ -66,4 +69,43 @@ TEST_CASE("a stage of a plugin the tenant lacks fails finally", "[dispatch]") {
     CHECK(result.final_failure);
     CHECK(result.plugin == "openai");
     CHECK(result.error.find("no plugin 'openai'") != std::string::npos);
+}
+
+TEST_CASE("an event a stage emits is filed and routed like an inbound one", "[dispatch]") {
+    pipeline_fixture p;
+    p.add_fixture_plugin();
+    p.cfg.tenants[0].routes[0].run = {"faulty.relay"};
+    route_config on_relayed;
+    on_relayed.on = "fixture.relayed";
+    on_relayed.run = {"faulty.sink"};
+    p.cfg.tenants[0].routes.push_back(on_relayed);
+    p.customer_says("PSID", "hello", "m_1");
+    auto inbound = p.claim();
+    REQUIRE(inbound);
+    REQUIRE(p.routes->run(*inbound).status == dispatch::route_status::completed);
+    auto chained = p.claim(); // the relayed event's route, in the conversation's lane
+    REQUIRE(chained);
+    CHECK(chained->lane == inbound->lane);
+    auto event = json::parse(chained->payload).as_object();
+    CHECK(event.at("type").as_string() == "fixture.relayed");
+    CHECK(event.at("seen").as_string() == "message.received");
+    CHECK(event.at("chain_depth").as_int64() == 1);
+    CHECK(event.at("conversation_id") == json::parse(inbound->payload).at("conversation_id"));
+    REQUIRE(p.routes->run(*chained).status == dispatch::route_status::completed);
+    CHECK(p.db->job_counts()["done"] == 2);
+}
+
+TEST_CASE("a loop of routes stops at the chain depth limit", "[dispatch]") {
+    pipeline_fixture p;
+    p.add_fixture_plugin();
+    p.cfg.tenants[0].routes[0].run = {"faulty.relay"};
+    route_config loop;
+    loop.on = "fixture.relayed";
+    loop.run = {"faulty.loop"}; // emits fixture.relayed again: a loop
+    p.cfg.tenants[0].routes.push_back(loop);
+    p.customer_says("PSID", "hello", "m_1");
+    // The inbound route, then one route per depth 1..max_chain_depth; depth max+1 is not routed.
+    CHECK(p.drain() == 1 + dispatch::max_chain_depth);
+    CHECK(p.db->job_counts()["done"] == 1 + dispatch::max_chain_depth);
+    CHECK_FALSE(p.db->next_due_ms());
 }

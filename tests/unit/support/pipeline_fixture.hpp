@@ -15,6 +15,7 @@
 #include <switchboard/core/store/store.hpp>
 
 #include <boost/json.hpp>
+#include <catch2/catch.hpp>
 
 #include <filesystem>
 #include <future>
@@ -106,9 +107,10 @@ struct pipeline_fixture {
         o.url = "sqlite:" + (dir / "test.db").string();
         o.pool_size = 3;
         o.now_ms = clock;
-        o.route_job = [](const filed_event& e) -> std::optional<route_job_spec> {
-            if (e.type != "message.received") return std::nullopt;
-            return dispatch::route_job_for(e);
+        o.route_job = [this](const filed_event& e) -> std::optional<route_job_spec> {
+            for (auto& r : cfg.tenants[0].routes)
+                if (r.on == e.type) return dispatch::route_job_for(e);
+            return std::nullopt;
         };
         db = store::open(o);
         routes = std::make_unique<dispatch::route_runner>(cfg, instances, *db, stats, clock);
@@ -120,6 +122,16 @@ struct pipeline_fixture {
         workers.reset();
         db.reset();
         std::filesystem::remove_all(dir);
+    }
+
+    /// Adds the `faulty` fixture plugin (tests/plugins/faulty_plugin.cpp: stages relay and loop).
+    void add_fixture_plugin() {
+        auto fixtures = scan_plugins({SWITCHBOARD_TEST_PLUGIN_DIR});
+        auto faulty = fixtures.find("faulty");
+        REQUIRE(faulty);
+        catalog.plugins.push_back(faulty);
+        instances.add(std::make_unique<plugin_instance>(
+            faulty, "demo", std::vector<std::pair<std::string, std::string>>{{"mode", "ok"}}, services));
     }
 
     /// Files an inbound Messenger text from `psid` (as ingress would, after the plugin normalized it).

@@ -28,8 +28,13 @@ std::string route_key(int64_t event_id);
 /// routes) of route job `route_job_id`: "cmd:<job>:<stage>:<k>".
 std::string command_key(int64_t route_job_id, int stage_index, int k);
 
+/// How deep events may chain (a stage's event routed to a stage that emits an event...): an event
+/// emitted deeper is stored but not routed, and the loop is logged.
+inline constexpr int max_chain_depth = 8;
+
 /// The lane and idempotency key of the route job for a filed event (conversation lane when the
-/// event belongs to a conversation, else its own lane).
-route_job_spec route_job_for(const filed_event& event);
+/// event belongs to a conversation, else its own lane), or nullopt when it is chained deeper than
+/// max_chain_depth (logged as an error naming tenant, event and type: the routes form a loop).
+std::optional<route_job_spec> route_job_for(const filed_event& event);
 
 }  // namespace switchboard::core::dispatch

@@ -87,6 +87,9 @@ struct filed_event {
     std::string type;
     int64_t conversation_id = 0; ///< 0 for events outside a conversation
     int64_t event_id = 0;
+    /// How many stages led to it: 0 for what a provider sent, n + 1 for an event a stage emitted
+    /// while routing an event of depth n (the dispatcher refuses to route past a limit: loops).
+    int chain_depth = 0;
 };
 
 /// Lane and idempotency key of a route job to create (see dispatch/keys.hpp).
@@ -139,7 +142,8 @@ public:
     virtual fence postpone(const job& j, int64_t at_ms, int64_t now_ms) = 0;
 
     /// Finishes a route job: creates its command jobs, applies the events its stages emitted
-    /// (conversation.escalated...), records them, marks it done — one transaction, written only
+    /// (conversation.escalated...), records them and creates their route jobs (options::route_job
+    /// decides, with the event's "chain_depth"), marks it done — one transaction, written only
     /// while the claim holds.
     virtual fence complete_route(const job& j, const std::vector<new_job>& commands,
                                  const std::vector<std::string>& events, int64_t now_ms) = 0;
