@@ -1,6 +1,8 @@
 // Lanes and idempotency keys of jobs.
 #include <switchboard/core/dispatch/keys.hpp>
 
+#include <switchboard/sdk/events.hpp>
+
 #include <spdlog/spdlog.h>
 
 namespace switchboard::core::dispatch {
@@ -8,7 +10,12 @@ namespace switchboard::core::dispatch {
 std::string conversation_lane(int64_t conversation_id) { return "conv:" + std::to_string(conversation_id); }
 std::string event_lane(int64_t event_id) { return "event:" + std::to_string(event_id); }
 std::string send_lane(int64_t conversation_id) { return "send:" + std::to_string(conversation_id); }
-std::string tenant_command_lane(const std::string& tenant) { return "cmd:" + tenant; }
+std::string command_lane(const std::string& tenant, std::string_view type, const std::string& target,
+                         int64_t conversation_id) {
+    if (type == sdk::events::message_send && conversation_id > 0) return send_lane(conversation_id);
+    std::string lane = "cmd:" + tenant + ":" + target;
+    return conversation_id > 0 ? lane + ":" + std::to_string(conversation_id) : lane;
+}
 
 std::string route_key(int64_t event_id) { return "route:" + std::to_string(event_id); }
 

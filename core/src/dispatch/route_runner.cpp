@@ -56,7 +56,9 @@ route_result route_runner::run(const job& j) {
                 }
                 if (!v.contains("conversation_id") && conv_id > 0) v["conversation_id"] = conv_id;
                 int64_t cid = num(v, "conversation_id");
-                commands.push_back({job_kind::command, cid > 0 ? send_lane(cid) : tenant_command_lane(j.tenant),
+                std::string target = str(v, "plugin");
+                if (target.empty()) target = str(v, "channel");
+                commands.push_back({job_kind::command, command_lane(j.tenant, otype, target, cid),
                                     command_key(j.id, stage_index, k++), json::serialize(v)});
             }
         }

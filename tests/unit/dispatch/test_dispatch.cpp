@@ -11,7 +11,12 @@ TEST_CASE("lanes and idempotency keys come from one place", "[dispatch]") {
     CHECK(dispatch::conversation_lane(7) == "conv:7");
     CHECK(dispatch::send_lane(7) == "send:7");
     CHECK(dispatch::event_lane(9) == "event:9");
-    CHECK(dispatch::tenant_command_lane("demo") == "cmd:demo");
+    // Replies keep their conversation's order; other commands get a lane per target, so a
+    // retrying CRM call or notification never holds up a reply.
+    CHECK(dispatch::command_lane("demo", "message.send", "messenger", 7) == "send:7");
+    CHECK(dispatch::command_lane("demo", "lead.upsert", "bitrix24", 7) == "cmd:demo:bitrix24:7");
+    CHECK(dispatch::command_lane("demo", "notification.send", "email", 0) == "cmd:demo:email");
+    CHECK(dispatch::command_lane("demo", "message.send", "messenger", 0) == "cmd:demo:messenger");
     CHECK(dispatch::route_key(9) == "route:9");
     CHECK(dispatch::command_key(12, 1, 0) == "cmd:12:1:0");
     auto in_conversation = dispatch::route_job_for({"demo", "message.received", 7, 9, 0});

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace switchboard::core::dispatch {
 
@@ -17,10 +18,15 @@ namespace switchboard::core::dispatch {
 std::string conversation_lane(int64_t conversation_id);
 /// Route jobs of events outside a conversation each run on their own: "event:<event id>".
 std::string event_lane(int64_t event_id);
-/// Commands of one conversation (replies) leave in order: "send:<conversation id>".
+/// Replies (message.send) of one conversation leave in order: "send:<conversation id>".
 std::string send_lane(int64_t conversation_id);
-/// Commands outside a conversation share the tenant's lane: "cmd:<tenant>".
-std::string tenant_command_lane(const std::string& tenant);
+/// The lane of a command: replies on their conversation's send lane; any other command on a lane
+/// of its target plugin, per conversation when it has one — "cmd:<tenant>:<target>:<conversation
+/// id>" or "cmd:<tenant>:<target>" — so a retrying CRM call or notification never holds up a
+/// reply, nor another target's commands, while one target's commands stay in order.
+/// `target`: the plugin that executes it (the command's "plugin", else its "channel").
+std::string command_lane(const std::string& tenant, std::string_view type, const std::string& target,
+                         int64_t conversation_id);
 
 /// The route job of a filed event: "route:<event id>".
 std::string route_key(int64_t event_id);
