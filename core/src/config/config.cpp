@@ -284,8 +284,9 @@ public:
         return cfg;
     }
 
-    /// A send still waiting for the provider when its lease runs out is claimed by another worker
-    /// and may go out twice: the lease must outlast the HTTP timeout with room to spare.
+    /// Leases are renewed while a job runs; should renewal fail for a whole lease, a send still
+    /// waiting for the provider is claimed by another worker and may go out twice: the lease must
+    /// outlast the HTTP timeout with room to spare.
     void lease_warning(const YAML::Node& delivery, config& cfg) {
         if (cfg.delivery.lease_ms >= 2 * cfg.delivery.http_timeout_ms) return;
         auto at = delivery["lease"] ? delivery["lease"] : delivery["http_timeout"] ? delivery["http_timeout"] : delivery;
@@ -293,8 +294,9 @@ public:
                                 "warning: delivery.lease (" + std::to_string(cfg.delivery.lease_ms) +
                                     " ms) is less than twice delivery.http_timeout (" +
                                     std::to_string(cfg.delivery.http_timeout_ms) +
-                                    " ms): a send still waiting for the provider when its lease runs out is claimed "
-                                    "again and may reach the customer twice; raise delivery.lease"});
+                                    " ms): leases are renewed while a job runs, but if renewing fails for one lease "
+                                    "(the database unreachable, the process stalled) a send still waiting for the "
+                                    "provider is claimed again and may reach the customer twice; raise delivery.lease"});
     }
 
     tenant_config tenant(const YAML::Node& key, const YAML::Node& body) {

@@ -14,6 +14,8 @@ int64_t idle_wait_ms(std::optional<int64_t> next_due_ms, int64_t now_ms) {
     return std::clamp<int64_t>(*next_due_ms - now_ms, 1, 1000);
 }
 
+int64_t lease_renewal_interval_ms(int64_t lease_ms) { return std::clamp<int64_t>(lease_ms / 3, 1, 10'000); }
+
 worker_pool::worker_pool(const delivery_config& cfg, store& db, dispatch::route_runner& routes,
                          command_runner& commands, metrics& stats, clock_fn clock)
     : cfg_(cfg), db_(db), routes_(routes), commands_(commands), stats_(stats), clock_(std::move(clock)),
@@ -23,6 +25,7 @@ worker_pool::~worker_pool() { stop(); }
 
 void worker_pool::start() {
     for (int i = 0; i < cfg_.workers; ++i) threads_.emplace_back([this, i] { loop(i); });
+    renewal_ = std::thread([this] { renewal_loop(); });
 }
 
 void worker_pool::notify() {
@@ -42,6 +45,44 @@ void worker_pool::stop() {
     for (auto& t : threads_)
         if (t.joinable()) t.join();
     threads_.clear();
+    if (renewal_.joinable()) renewal_.join();
+}
+
+int worker_pool::renew_leases() {
+    std::vector<job> jobs;
+    {
+        std::lock_guard lk(running_mu_);
+        for (auto& [id, j] : running_) jobs.push_back(j);
+    }
+    int renewed = 0;
+    for (auto& j : jobs) {
+        int64_t now = clock_();
+        if (db_.extend_lease(j, now + cfg_.lease_ms, now) == fence::held) {
+            ++renewed;
+            continue;
+        }
+        spdlog::warn("[tenant={}] job {} lost its lease while running (another worker took it over); its outcome "
+                     "will not be recorded by this worker",
+                     j.tenant, j.id);
+        std::lock_guard lk(running_mu_);
+        running_.erase(j.id);
+    }
+    return renewed;
+}
+
+void worker_pool::renewal_loop() {
+    const auto interval = std::chrono::milliseconds(lease_renewal_interval_ms(cfg_.lease_ms));
+    while (true) {
+        {
+            std::unique_lock lk(mu_);
+            if (wake_.wait_for(lk, interval, [&] { return stopping_; })) return;
+        }
+        try {
+            renew_leases();
+        } catch (const std::exception& e) {
+            spdlog::error("dispatcher: cannot renew leases: {}", storage_error_message(e));
+        }
+    }
 }
 
 void worker_pool::run_route(const job& j, double random01) {
@@ -65,6 +106,10 @@ void worker_pool::run_route(const job& j, double random01) {
 bool worker_pool::run_one(double random01) {
     auto j = db_.claim(clock_, cfg_.lease_ms, cfg_.max_attempts);
     if (!j) return false;
+    {
+        std::lock_guard lk(running_mu_);
+        running_[j->id] = *j;
+    }
     try {
         if (j->kind == job_kind::route) run_route(*j, random01);
         else commands_.run(*j, random01);
@@ -73,6 +118,8 @@ bool worker_pool::run_one(double random01) {
         spdlog::error("[tenant={}] job {} ({}) could not be finished: {}", j->tenant, j->id, job_kind_name(j->kind),
                       storage_error_message(e));
     }
+    std::lock_guard lk(running_mu_);
+    running_.erase(j->id);
     return true;
 }
 

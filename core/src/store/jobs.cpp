@@ -176,6 +176,14 @@ fence sql_store::finish(soci::session& s, const job& j, const char* state, const
     return fence::held;
 }
 
+fence sql_store::extend_lease(const job& j, int64_t lease_until_ms, int64_t now_ms) {
+    soci::session s(*pool_);
+    long long until = lease_until_ms, now = now_ms, id = j.id, tok = j.claim_token, changed = 0;
+    s << std::string("UPDATE jobs SET lease_until_ms = :l, updated_at_ms = :n") + fenced + " RETURNING id",
+        soci::use(until), soci::use(now), soci::use(id), soci::use(tok), soci::into(changed);
+    return s.got_data() ? fence::held : fence::lost;
+}
+
 fence sql_store::postpone(const job& j, int64_t at_ms, int64_t now_ms) {
     soci::session s(*pool_);
     long long at = at_ms, now = now_ms, id = j.id, tok = j.claim_token, changed = 0;

@@ -52,6 +52,7 @@ public:
 
     std::optional<job> claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts) override;
     fence postpone(const job& j, int64_t at_ms, int64_t now_ms) override;
+    fence extend_lease(const job& j, int64_t lease_until_ms, int64_t now_ms) override;
     fence complete_route(const job& j, const std::vector<new_job>& commands, const std::vector<std::string>& events,
                          int64_t now_ms) override;
     fence complete_command(const job& j, const std::string& result_json, int64_t now_ms) override;

@@ -141,3 +141,25 @@ TEST_CASE("a worker whose lease ran out cannot finish, fail or postpone the job 
     CHECK(p.db->complete_command(*current, R"({"provider_message_id":"m_x"})", p.now) == fence::held);
     CHECK(p.db->job_counts()["done"] == 2);
 }
+
+TEST_CASE("a job running longer than its lease keeps it: the lease is renewed while it runs", "[delivery]") {
+    CHECK(delivery::lease_renewal_interval_ms(60'000) == 10'000);
+    CHECK(delivery::lease_renewal_interval_ms(6'000) == 2'000);
+    pipeline_fixture p;
+    p.customer_says("PSID", "hello", "m_1");
+    REQUIRE(p.workers->run_one(0.0)); // the route job
+    bool checked = false;
+    p.services.respond = [&](const auto&) -> host_services::http_result {
+        // The provider takes 100 s to answer a send, longer than the 60 s lease.
+        p.now += 50'000;
+        CHECK(p.workers->renew_leases() == 1);
+        p.now += 50'000;
+        CHECK_FALSE(p.claim()); // without the renewal the job would be claimed again here
+        checked = true;
+        return {SB_OK, 200, {}, R"({"recipient_id":"PSID","message_id":"m_slow"})", {}};
+    };
+    REQUIRE(p.workers->run_one(0.0));
+    CHECK(checked);
+    CHECK(p.db->job_counts()["done"] == 2);
+    CHECK(p.workers->renew_leases() == 0); // nothing runs any more
+}

@@ -14,6 +14,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -29,6 +30,11 @@ int64_t idle_wait_ms(std::optional<int64_t> next_due_ms, int64_t now_ms);
 
 /// How often (ms) an idle worker repairs lane heads (store::promote_lane_heads).
 inline constexpr int64_t lane_repair_interval_ms = 5'000;
+
+/// How often a running job's lease is renewed: every third of delivery.lease (at most every 10 s
+/// of a long lease), so a job that runs longer than its lease (a slow provider, a long AI call)
+/// is never claimed again while it still runs. @returns milliseconds.
+int64_t lease_renewal_interval_ms(int64_t lease_ms);
 
 class worker_pool {
 public:
@@ -47,8 +53,14 @@ public:
     /// jitter. @returns false when nothing was due. @throws on storage failure while claiming.
     bool run_one(double random01);
 
+    /// Renews the lease of every job running now to now + delivery.lease (the pool's renewal
+    /// thread calls it every lease_renewal_interval_ms). @returns how many leases were renewed;
+    /// a job whose claim was lost meanwhile is logged and left to its new owner.
+    int renew_leases();
+
 private:
     void loop(int index);
+    void renewal_loop();
     void run_route(const job& j, double random01);
 
     const delivery_config& cfg_;
@@ -59,6 +71,9 @@ private:
     clock_fn clock_;
     retry_policy retries_;
     std::vector<std::thread> threads_;
+    std::thread renewal_;
+    std::mutex running_mu_;
+    std::map<int64_t, job> running_; ///< claimed jobs being run now, by id
     std::mutex mu_;
     std::condition_variable wake_;
     bool stopping_ = false;

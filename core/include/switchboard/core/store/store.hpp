@@ -137,6 +137,10 @@ public:
     /// @throws std::runtime_error / soci::soci_error on storage failure.
     virtual std::optional<job> claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts) = 0;
 
+    /// Extends the lease of a claimed job that is still running to `lease_until_ms` (UTC ms).
+    /// @returns fence::lost (nothing written) when another claim took the job over meanwhile.
+    virtual fence extend_lease(const job& j, int64_t lease_until_ms, int64_t now_ms) = 0;
+
     /// Puts a claimed job back to run at `at_ms` without counting this attempt and keeping its
     /// interrupted mark (used while waiting for an echo that would prove an earlier attempt).
     virtual fence postpone(const job& j, int64_t at_ms, int64_t now_ms) = 0;
