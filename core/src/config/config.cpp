@@ -311,6 +311,35 @@ public:
                                     "provider is claimed again and may reach the customer twice; raise delivery.lease"});
     }
 
+    /// A route's `when`: a mapping of event field (dotted path) to a value or a list of values.
+    std::vector<route_filter> filters(const YAML::Node& when) {
+        std::vector<route_filter> out;
+        if (!when.IsMap()) {
+            error(when, "'when' must map event fields to a value or a list of values, e.g. "
+                        "when: { channel: [messenger, instagram] }");
+            return out;
+        }
+        for (auto it = when.begin(); it != when.end(); ++it) {
+            route_filter f;
+            f.field = it->first.Scalar();
+            f.mark = mark_of(it->first);
+            const YAML::Node& v = it->second;
+            if (v.IsScalar()) {
+                f.values.push_back(v.Scalar());
+            } else if (v.IsSequence() && v.size() > 0) {
+                for (auto item : v)
+                    if (auto s = scalar(item, f.field.c_str())) f.values.push_back(*s);
+            } else {
+                error(v, "'when: " + f.field + "' must be a value or a non-empty list of values");
+                continue;
+            }
+            if (f.field.empty() || f.field.front() == '.' || f.field.back() == '.')
+                error(it->first, "'when' field '" + f.field + "' must name an event field, e.g. channel or contact.provider_id");
+            out.push_back(std::move(f));
+        }
+        return out;
+    }
+
     tenant_config tenant(const YAML::Node& key, const YAML::Node& body) {
         tenant_config t;
         t.id = key.Scalar();
@@ -356,10 +385,11 @@ public:
                 for (auto r : rs) {
                     route_config rc;
                     rc.mark = mark_of(r);
-                    if (!check_keys(r, "a route of " + where, {"on", "run"})) continue;
+                    if (!check_keys(r, "a route of " + where, {"on", "when", "run"})) continue;
                     if (auto on = r["on"]) {
                         if (auto v = scalar(on, "on")) rc.on = *v;
                     } else error(r, "a route of " + where + " needs 'on: <event type>'");
+                    if (auto when = r["when"]) rc.when = filters(when);
                     auto run = r["run"];
                     if (!run) error(r, "a route of " + where + " needs 'run: [plugin.stage, ...]'");
                     else if (run.IsScalar()) {

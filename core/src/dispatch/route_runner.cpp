@@ -7,11 +7,40 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 namespace switchboard::core::dispatch {
 
 namespace json = boost::json;
 using json_fields::num;
 using json_fields::str;
+
+namespace {
+
+/// The value at a dotted path ("contact.provider_id"), or nullptr.
+const json::value* field_at(const json::object& o, std::string_view path) {
+    const json::object* current = &o;
+    while (true) {
+        auto dot = path.find('.');
+        auto* v = current->if_contains(path.substr(0, dot));
+        if (!v || dot == std::string_view::npos) return v;
+        current = v->if_object();
+        if (!current) return nullptr;
+        path = path.substr(dot + 1);
+    }
+}
+
+}  // namespace
+
+bool route_applies(const route_config& r, const json::object& event) {
+    for (auto& f : r.when) {
+        const json::value* v = field_at(event, f.field);
+        if (!v || v->is_object() || v->is_array() || v->is_null()) return false;
+        std::string text = v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
+        if (std::find(f.values.begin(), f.values.end(), text) == f.values.end()) return false;
+    }
+    return true;
+}
 
 route_runner::route_runner(const config& cfg, const instance_registry& instances, store& db, metrics& stats,
                            clock_fn clock)
@@ -29,7 +58,7 @@ route_result route_runner::run(const job& j) {
     std::vector<std::string> emitted, emitted_types;
     int stage_index = 0;
     for (auto& r : tenant ? tenant->routes : std::vector<route_config>{}) {
-        if (r.on != type) continue;
+        if (r.on != type || !route_applies(r, ev)) continue;
         for (auto& stage : r.run) {
             ++stage_index;
             auto dot = stage.find('.');

@@ -157,3 +157,34 @@ TEST_CASE("delivery pools: sizes per job class, defaults from delivery.workers",
     CHECK(all.find("did you mean 'replies'") != std::string::npos);
     CHECK(all.find("stages") != std::string::npos);
 }
+
+TEST_CASE("route filters: when maps event fields to a value or a list of values", "[config]") {
+    temp_config f(std::string(minimal) +
+                  "    routes:\n"
+                  "      - on: message.received\n"
+                  "        when: { channel: [messenger, instagram], contact.provider_id: \"42\" }\n"
+                  "        run: [ templates.reply ]\n");
+    auto cfg = load_config(f.path.string());
+    REQUIRE(cfg.tenants[0].routes.size() == 1);
+    auto& when = cfg.tenants[0].routes[0].when;
+    REQUIRE(when.size() == 2);
+    CHECK(when[0].field == "channel");
+    CHECK(when[0].values == std::vector<std::string>{"messenger", "instagram"});
+    CHECK(when[1].field == "contact.provider_id");
+    CHECK(when[1].values == std::vector<std::string>{"42"});
+    CHECK(when[0].mark.line == 7);
+
+    auto errors = errors_of(std::string(minimal) +
+                            "    routes:\n"
+                            "      - on: message.received\n"
+                            "        when: [channel]\n"
+                            "        run: [ templates.reply ]\n"
+                            "      - on: message.received\n"
+                            "        when: { channel: [] }\n"
+                            "        run: [ templates.reply ]\n");
+    REQUIRE(errors.size() == 2);
+    CHECK(errors[0].message.find("'when' must map event fields") != std::string::npos);
+    CHECK(errors[0].mark.line == 7);
+    CHECK(errors[1].message.find("non-empty list") != std::string::npos);
+    CHECK(errors[1].mark.line == 10);
+}

@@ -114,3 +114,36 @@ TEST_CASE("a loop of routes stops at the chain depth limit", "[dispatch]") {
     CHECK(p.db->job_counts()["done"] == 1 + dispatch::max_chain_depth);
     CHECK_FALSE(p.db->next_due_ms());
 }
+
+TEST_CASE("a route's when filters on event fields, dotted paths included", "[dispatch]") {
+    route_config r;
+    r.on = "message.received";
+    r.when = {{"channel", {"messenger", "whatsapp"}, {}}, {"contact.provider_id", {"42", "43"}, {}}};
+    auto event = json::parse(R"({"type":"message.received","channel":"messenger","contact":{"provider_id":"42"}})");
+    CHECK(dispatch::route_applies(r, event.as_object()));
+    event.as_object()["channel"] = "instagram";
+    CHECK_FALSE(dispatch::route_applies(r, event.as_object()));
+    event.as_object()["channel"] = "whatsapp";
+    event.as_object()["contact"] = json::object{{"provider_id", 43}}; // a number compares as written
+    CHECK(dispatch::route_applies(r, event.as_object()));
+    event.as_object().erase("contact");
+    CHECK_FALSE(dispatch::route_applies(r, event.as_object())); // a missing field never matches
+    r.when.clear();
+    CHECK(dispatch::route_applies(r, event.as_object()));
+}
+
+TEST_CASE("a route whose when does not hold runs no stage", "[dispatch]") {
+    pipeline_fixture p;
+    p.cfg.tenants[0].routes[0].when = {{"channel", {"instagram"}, {}}};
+    p.customer_says("PSID", "hello", "m_1");
+    auto route = p.claim();
+    REQUIRE(route);
+    auto result = p.routes->run(*route);
+    CHECK(result.status == dispatch::route_status::completed);
+    CHECK(result.commands == 0);
+    p.cfg.tenants[0].routes[0].when = {{"channel", {"messenger"}, {}}};
+    p.customer_says("PSID", "hello again", "m_2");
+    auto second = p.claim();
+    REQUIRE(second);
+    CHECK(p.routes->run(*second).commands == 1);
+}

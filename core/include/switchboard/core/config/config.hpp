@@ -56,8 +56,17 @@ struct plugin_use {
 };
 
 /// routes: - on: <event type> run: [<plugin>.<stage>, ...]
+/// One condition of a route's `when`: the event field at `field` (a dotted path such as
+/// "contact.provider_id") equals one of `values` (numbers and booleans compared as written).
+struct route_filter {
+    std::string field;
+    std::vector<std::string> values;
+    source_mark mark;
+};
+
 struct route_config {
     std::string on;
+    std::vector<route_filter> when; ///< every filter must hold for the route to run (empty: always)
     std::vector<std::string> run;
     source_mark mark;
     std::vector<source_mark> run_marks;

@@ -11,7 +11,16 @@
 
 #include <string>
 
+namespace boost::json {
+class object;
+}
+
 namespace switchboard::core::dispatch {
+
+/// Whether route `r` runs on `event` (a JSON object of type r.on): every `when` filter holds —
+/// the field at its dotted path exists and, as a string (numbers and booleans as JSON writes
+/// them), equals one of the filter's values.
+bool route_applies(const route_config& r, const boost::json::object& event);
 
 /// How running a route job ended.
 enum class route_status {
