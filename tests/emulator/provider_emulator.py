@@ -518,14 +518,8 @@ class GraphProvider(Provider):
         self._describe(request, body, record)
 
         token = record.get("token")
-        if token is None:
-            return Response(401, graph_error(
-                "An active access token must be used to query information about the current user.",
-                2500), {"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_request"'})
-        if self.access_tokens is not None and token not in self.access_tokens:
-            return Response(401, graph_error(
-                "Invalid OAuth access token - Cannot parse access token", 190),
-                {"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_token" "Invalid OAuth access token"'})
+        if (refused := self._refuse_token(token)) is not None:
+            return refused
 
         page = match.group(3)
         if page != "me" and self.page_ids is not None and page not in self.page_ids:
@@ -611,9 +605,8 @@ class GraphProvider(Provider):
             f"Unsupported get request. Object with ID '{node}' does not exist, cannot be loaded due to missing "
             "permissions, or does not support this operation.", 100, type="GraphMethodException", error_subcode=33))
 
-    def _handle_read(self, request: Request, record: dict[str, Any]) -> Response:
-        self._describe(request, {}, record)
-        token = record.get("token")
+    def _refuse_token(self, token: str | None) -> Response | None:
+        """Graph's 401 for a missing or unknown access token, or None when the token is accepted."""
         if token is None:
             return Response(401, graph_error(
                 "An active access token must be used to query information about the current user.",
@@ -622,6 +615,13 @@ class GraphProvider(Provider):
             return Response(401, graph_error(
                 "Invalid OAuth access token - Cannot parse access token", 190),
                 {"WWW-Authenticate": 'OAuth "Facebook Platform" "invalid_token" "Invalid OAuth access token"'})
+        return None
+
+    def _handle_read(self, request: Request, record: dict[str, Any]) -> Response:
+        self._describe(request, {}, record)
+        token = record.get("token")
+        if (refused := self._refuse_token(token)) is not None:
+            return refused
         account = self.account_for(token)
         conversations = self._conversations_path.match(request.path)
         node = self._node_path.match(request.path)
