@@ -67,6 +67,43 @@ void webhook_router::handle(http_request_data&& req, http_responder respond) {
     handle_webhook(std::move(req), std::move(respond), segs);
 }
 
+webhook_router::targets webhook_router::resolve_targets(const inbound_request& in, const loaded_plugin& loaded,
+                                                        const std::vector<std::string>& segs) const {
+    const std::string& plugin = segs[0];
+    auto refuse = [](int status, std::string body) {
+        targets t;
+        t.refusal = http_response_data{status, text_plain, std::move(body), {}};
+        return t;
+    };
+    targets out;
+    if (segs.size() == 2) {
+        auto inst = instances_.find(segs[1], plugin);
+        if (!inst && instances_.failed(segs[1], plugin))
+            return refuse(503, "plugin '" + plugin + "' failed to start for this tenant; see the service log\n");
+        // The tenant name comes from the request: never echo it back raw (NUL, control bytes).
+        if (!inst) return refuse(404, "unknown tenant '" + printable(segs[1]) + "' for plugin '" + plugin + "'\n");
+        out.instances.push_back(inst);
+        return out;
+    }
+    if (in.method == "GET") {
+        out.instances = instances_.instances_of(plugin);
+        return out;
+    }
+    auto keys = plugin_route_keys(loaded, in);
+    for (auto& k : keys)
+        for (auto* inst : instances_.owners(plugin, k))
+            if (std::find(out.instances.begin(), out.instances.end(), inst) == out.instances.end())
+                out.instances.push_back(inst);
+    if (out.instances.empty()) {
+        // The ids come from an unverified payload: keep them printable and short in the log.
+        std::string ids;
+        for (auto& k : keys) ids += (ids.empty() ? "" : ", ") + printable(k);
+        spdlog::warn("webhook for plugin {} refused: no tenant owns account(s) [{}]", plugin, ids);
+        return refuse(404, "no tenant owns this account; use /webhooks/" + plugin + "/{tenant}\n");
+    }
+    return out;
+}
+
 void webhook_router::handle_webhook(http_request_data&& req, http_responder respond,
                                     const std::vector<std::string>& segs) {
     const std::string& route = segs.size() == 2 ? route_with_tenant : route_by_account;
@@ -77,30 +114,12 @@ void webhook_router::handle_webhook(http_request_data&& req, http_responder resp
     if (!loaded || !instances_.serves(plugin)) return reply(404, "unknown plugin '" + printable(plugin) + "'\n");
 
     inbound_request in{req.method, req.path, req.query, std::move(req.headers), std::move(req.body)};
-    std::vector<plugin_instance*> targets;
-    if (segs.size() == 2) {
-        auto inst = instances_.find(segs[1], plugin);
-        if (!inst && instances_.failed(segs[1], plugin))
-            return reply(503, "plugin '" + plugin + "' failed to start for this tenant; see the service log\n");
-        // The tenant name comes from the request: never echo it back raw (NUL, control bytes).
-        if (!inst) return reply(404, "unknown tenant '" + printable(segs[1]) + "' for plugin '" + plugin + "'\n");
-        targets.push_back(inst);
-    } else if (req.method == "GET") {
-        targets = instances_.instances_of(plugin);
-    } else {
-        auto keys = plugin_route_keys(*loaded, in);
-        for (auto& k : keys)
-            for (auto* inst : instances_.owners(plugin, k))
-                if (std::find(targets.begin(), targets.end(), inst) == targets.end()) targets.push_back(inst);
-        if (targets.empty()) {
-            // The ids come from an unverified payload: keep them printable and short in the log.
-            std::string ids;
-            for (auto& k : keys) ids += (ids.empty() ? "" : ", ") + printable(k);
-            spdlog::warn("webhook for plugin {} refused: no tenant owns account(s) [{}]", plugin, ids);
-            return reply(404, "no tenant owns this account; use /webhooks/" + plugin + "/{tenant}\n");
-        }
+    auto resolved = resolve_targets(in, *loaded, segs);
+    if (resolved.refusal) {
+        resolved.refusal->route = route;
+        return respond(std::move(*resolved.refusal));
     }
-
+    auto& targets = resolved.instances;
     std::vector<webhook_outcome> outcomes;
     for (auto* inst : targets) {
         auto o = inst->handle_webhook(in);
@@ -111,31 +130,38 @@ void webhook_router::handle_webhook(http_request_data&& req, http_responder resp
         }
         outcomes.push_back(std::move(o));
     }
+    answer(in, plugin, route, targets, outcomes, std::move(respond));
+}
+
+void webhook_router::answer(const inbound_request& in, const std::string& plugin, const std::string& route,
+                            std::vector<plugin_instance*>& targets, std::vector<webhook_outcome>& outcomes,
+                            http_responder respond) {
     // Plugin counters of a webhook count once its outcome is final: at once for a handshake or a
-    // refusal (nothing to store), after the commit for an accepted webhook (see below).
+    // refusal (nothing to store), after the commit for an accepted webhook (store_and_acknowledge).
     auto count_now = [&] {
         for (size_t i = 0; i < outcomes.size(); ++i)
             for (auto& [name, value] : outcomes[i].metrics) plugin_metric_(targets[i]->tenant(), plugin, name, value);
     };
-    if (req.method == "GET") {
+    auto accepted = [](const webhook_outcome& o) { return o.status >= 200 && o.status < 300; };
+    if (in.method == "GET") {
         // A GET the plugin accepted with events (a provider callback such as a payment
         // notification) is stored and routed exactly like a POST, answered after the commit.
         std::vector<plugin_instance*> storing;
-        std::vector<webhook_outcome> accepted;
+        std::vector<webhook_outcome> with_events;
         for (size_t i = 0; i < outcomes.size(); ++i)
-            if (outcomes[i].status >= 200 && outcomes[i].status < 300 && !outcomes[i].events.empty()) {
+            if (accepted(outcomes[i]) && !outcomes[i].events.empty()) {
                 storing.push_back(targets[i]);
-                accepted.push_back(std::move(outcomes[i]));
+                with_events.push_back(std::move(outcomes[i]));
             }
-        if (!storing.empty()) return store_and_acknowledge(in, plugin, route, storing, accepted, std::move(respond));
+        if (!storing.empty()) return store_and_acknowledge(in, plugin, route, storing, with_events, std::move(respond));
         count_now();
         for (auto& o : outcomes)
-            if (o.status >= 200 && o.status < 300) return respond({o.status, o.content_type, o.body, route});
+            if (accepted(o)) return respond({o.status, o.content_type, o.body, route});
         auto& o = outcomes.back();
         return respond({o.status, o.content_type, o.body, route});
     }
     for (auto& o : outcomes)
-        if (o.status < 200 || o.status >= 300) {
+        if (!accepted(o)) {
             count_now();
             return respond({o.status, o.content_type, o.body, route});
         }

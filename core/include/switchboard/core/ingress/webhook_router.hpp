@@ -12,6 +12,7 @@
 #include <switchboard/core/store/store.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace switchboard::core::ingress {
@@ -32,7 +33,18 @@ public:
     void handle(http_request_data&& req, http_responder respond);
 
 private:
+    /// The instances a webhook addresses (by tenant in the URL, every instance for a GET handshake
+    /// without tenant, or the owners of the payload's account ids), or the refusal to send.
+    struct targets {
+        std::vector<plugin_instance*> instances;
+        std::optional<http_response_data> refusal;
+    };
+    targets resolve_targets(const inbound_request& in, const loaded_plugin& loaded,
+                            const std::vector<std::string>& segments) const;
     void handle_webhook(http_request_data&& req, http_responder respond, const std::vector<std::string>& segments);
+    /// Answers after every target handled the webhook: stored first when accepted.
+    void answer(const inbound_request& in, const std::string& plugin, const std::string& route,
+                std::vector<plugin_instance*>& targets, std::vector<webhook_outcome>& outcomes, http_responder respond);
     void store_and_acknowledge(const inbound_request& in, const std::string& plugin, const std::string& route,
                                std::vector<plugin_instance*>& targets, std::vector<webhook_outcome>& outcomes,
                                http_responder respond);
