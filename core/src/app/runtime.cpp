@@ -165,7 +165,7 @@ struct runtime::impl : host_services {
     void start() {
         store::options so;
         so.url = cfg.storage.url;
-        so.pool_size = cfg.delivery.pools.total() + 3; // workers, lease renewal, HTTP-side reads
+        so.pool_size = cfg.delivery.workers + 2;
         so.now_ms = clock;
         so.route_job = [this](const filed_event& e) -> std::optional<route_job_spec> {
             if (!has_routes(e.tenant, e.type)) return std::nullopt;

@@ -262,10 +262,9 @@ public:
             }
         }
         if (auto s = root["delivery"]; s && check_keys(s, "delivery",
-                                                     {"workers", "pools", "max_attempts", "backoff_initial",
-                                                      "backoff_max", "http_timeout", "lease", "echo_grace"})) {
+                                                     {"workers", "max_attempts", "backoff_initial", "backoff_max",
+                                                      "http_timeout", "lease", "echo_grace"})) {
             integer(s, "workers", cfg.delivery.workers, 1, 256);
-            pools(s, cfg.delivery);
             integer(s, "max_attempts", cfg.delivery.max_attempts, 1, 1000);
             duration(s, "backoff_initial", cfg.delivery.backoff_initial_ms);
             duration(s, "backoff_max", cfg.delivery.backoff_max_ms);
@@ -283,17 +282,6 @@ public:
             for (auto it = tenants.begin(); it != tenants.end(); ++it) cfg.tenants.push_back(tenant(it->first, it->second));
 
         return cfg;
-    }
-
-    /// delivery.pools: workers per job class; a class not named gets delivery.workers (replies,
-    /// stages) or half of it (other commands).
-    void pools(const YAML::Node& delivery, delivery_config& d) {
-        d.pools = {d.workers, d.workers, std::max(1, d.workers / 2)};
-        auto p = delivery["pools"];
-        if (!p || !check_keys(p, "delivery.pools", {"replies", "stages", "commands"})) return;
-        integer(p, "replies", d.pools.replies, 1, 256);
-        integer(p, "stages", d.pools.stages, 1, 256);
-        integer(p, "commands", d.pools.commands, 1, 256);
     }
 
     /// Leases are renewed while a job runs; should renewal fail for a whole lease, a send still

@@ -24,10 +24,7 @@ worker_pool::worker_pool(const delivery_config& cfg, store& db, dispatch::route_
 worker_pool::~worker_pool() { stop(); }
 
 void worker_pool::start() {
-    int index = 0;
-    for (auto [cls, size] : {std::pair{job_class::replies, cfg_.pools.replies}, std::pair{job_class::stages, cfg_.pools.stages},
-                             std::pair{job_class::commands, cfg_.pools.commands}})
-        for (int i = 0; i < size; ++i, ++index) threads_.emplace_back([this, cls, index] { loop(cls, index); });
+    for (int i = 0; i < cfg_.workers; ++i) threads_.emplace_back([this, i] { loop(i); });
     renewal_ = std::thread([this] { renewal_loop(); });
 }
 
@@ -106,8 +103,8 @@ void worker_pool::run_route(const job& j, double random01) {
     }
 }
 
-bool worker_pool::run_one(double random01, std::optional<job_class> cls) {
-    auto j = db_.claim(clock_, cfg_.lease_ms, cfg_.max_attempts, cls);
+bool worker_pool::run_one(double random01) {
+    auto j = db_.claim(clock_, cfg_.lease_ms, cfg_.max_attempts);
     if (!j) return false;
     {
         std::lock_guard lk(running_mu_);
@@ -126,7 +123,7 @@ bool worker_pool::run_one(double random01, std::optional<job_class> cls) {
     return true;
 }
 
-void worker_pool::loop(job_class cls, int index) {
+void worker_pool::loop(int index) {
     std::mt19937_64 rng(std::random_device{}() + index);
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     while (true) {
@@ -137,7 +134,7 @@ void worker_pool::loop(job_class cls, int index) {
             seen = wake_seq_;
         }
         try {
-            if (run_one(uniform(rng), cls)) continue;
+            if (run_one(uniform(rng))) continue;
         } catch (const std::exception& e) {
             spdlog::error("dispatcher: cannot claim jobs: {}", storage_error_message(e));
         }
@@ -148,7 +145,7 @@ void worker_pool::loop(job_class cls, int index) {
                 last_lane_repair_ms_ = now;
                 if (int n = db_.promote_lane_heads()) spdlog::info("dispatcher: {} queued job(s) may run now", n);
             }
-            wait_ms = idle_wait_ms(db_.next_due_ms(cls), clock_());
+            wait_ms = idle_wait_ms(db_.next_due_ms(), clock_());
         } catch (const std::exception& e) {
             spdlog::error("dispatcher: cannot read when the next job is due: {}", storage_error_message(e));
         }

@@ -17,10 +17,6 @@ std::string command_lane(const std::string& tenant, std::string_view type, const
     return conversation_id > 0 ? lane + ":" + std::to_string(conversation_id) : lane;
 }
 
-job_class command_class(std::string_view type) {
-    return type == sdk::events::message_send ? job_class::replies : job_class::commands;
-}
-
 std::string route_key(int64_t event_id) { return "route:" + std::to_string(event_id); }
 
 std::string command_key(int64_t route_job_id, int stage_index, int k) {

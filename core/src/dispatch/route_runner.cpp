@@ -87,7 +87,7 @@ route_result route_runner::run(const job& j) {
                 int64_t cid = num(v, "conversation_id");
                 std::string target = str(v, "plugin");
                 if (target.empty()) target = str(v, "channel");
-                commands.push_back({job_kind::command, command_class(otype), command_lane(j.tenant, otype, target, cid),
+                commands.push_back({job_kind::command, command_lane(j.tenant, otype, target, cid),
                                     command_key(j.id, stage_index, k++), json::serialize(v)});
             }
         }

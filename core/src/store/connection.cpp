@@ -21,15 +21,6 @@ std::string storage_error_message(const std::exception& e) {
 
 const char* job_kind_name(job_kind kind) { return kind == job_kind::route ? "route" : "command"; }
 
-const char* job_class_name(job_class cls) {
-    switch (cls) {
-    case job_class::replies: return "replies";
-    case job_class::stages: return "stages";
-    case job_class::commands: return "commands";
-    }
-    return "commands";
-}
-
 // Generated from share/migrations/*.sql at build time.
 struct migration {
     int version;

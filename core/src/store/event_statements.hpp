@@ -11,7 +11,7 @@ namespace switchboard::core::store_detail {
 
 struct writer_statements {
     // Bound values. SOCI keeps references to these, so they live as long as the statements.
-    std::string kind = "route", route_class = "stages", body_encoding = "utf-8", tenant, plugin, channel, content_type, body, status, note, provider_id, name, account, type,
+    std::string kind = "route", body_encoding = "utf-8", tenant, plugin, channel, content_type, body, status, note, provider_id, name, account, type,
         payload, direction, mid, text, attachments, extra, lane, key;
     long long now = 0, id = 0, contact_id = 0, conversation_id = 0, webhook_id = 0, ts = 0, sent_at = 0, job_id = 0;
     int count = 0;
@@ -73,7 +73,7 @@ struct writer_statements {
                         soci::use(payload), soci::use(now), soci::into(id))),
           insert_route_job((s.prepare << insert_job_sql, soci::use(tenant), soci::use(kind), soci::use(lane),
                             soci::use(key), soci::use(payload), soci::use(now), soci::use(now), soci::use(now),
-                            soci::use(lane), soci::use(route_class))) {}
+                            soci::use(lane))) {}
 
     /// Executes a statement; @returns whether it produced a row (for SELECT / RETURNING). Reads
     /// the result to its end so SQLite resets the statement (an active one blocks RELEASE).

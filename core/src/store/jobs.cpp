@@ -29,50 +29,37 @@ long long execute_counting(soci::session& s, const std::string& sql, B&... binds
 
 job_kind kind_from(const std::string& name) { return name == "route" ? job_kind::route : job_kind::command; }
 
-job_class class_from(const std::string& name) {
-    return name == "replies" ? job_class::replies : name == "stages" ? job_class::stages : job_class::commands;
-}
-
-/// The SQL condition that keeps jobs of one class ("" for any). Class names come from the enum,
-/// never from input, so they are written into the statement (which keeps it index-friendly).
-std::string only_class(std::optional<job_class> cls, const char* alias) {
-    return cls ? std::string(" AND ") + alias + "job_class = '" + job_class_name(*cls) + "'" : std::string();
-}
-
 /// Only a claim that still holds may change a running job.
 constexpr const char* fenced = " WHERE id = :id AND claim_token = :tok AND state = 'running'";
 
 }  // namespace
 
-std::optional<int64_t> sql_store::claimable_job(soci::session& s, int64_t now_ms, int max_attempts,
-                                                const std::string& only) {
+std::optional<int64_t> sql_store::claimable_job(soci::session& s, int64_t now_ms, int max_attempts) {
     long long id = 0;
     // Heads of their lanes only; the NOT EXISTS probe (index jobs_lane_state) keeps a lane's order
     // even if two instances' writers marked two jobs of one lane as heads at once.
-    s << "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.lane_head = 1 AND j.next_attempt_at_ms <= :n" + only +
-             " AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.lane = j.lane AND o.state IN ('pending', 'running') "
-             "AND o.id < j.id) ORDER BY j.next_attempt_at_ms, j.id LIMIT 1",
+    s << "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.lane_head = 1 AND j.next_attempt_at_ms <= :n "
+         "AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.lane = j.lane AND o.state IN ('pending', 'running') "
+         "AND o.id < j.id) ORDER BY j.next_attempt_at_ms, j.id LIMIT 1",
         soci::use(now_ms), soci::into(id);
     if (s.got_data()) return id;
-    s << "SELECT j.id FROM jobs j WHERE j.state = 'running' AND j.lease_until_ms < :n AND j.attempts < :m" + only +
-             " ORDER BY j.lease_until_ms, j.id LIMIT 1",
+    s << "SELECT id FROM jobs WHERE state = 'running' AND lease_until_ms < :n AND attempts < :m "
+         "ORDER BY lease_until_ms, id LIMIT 1",
         soci::use(now_ms), soci::use(max_attempts), soci::into(id);
     if (s.got_data()) return id;
     return std::nullopt;
 }
 
-std::optional<job> sql_store::claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts,
-                                    std::optional<job_class> cls) {
+std::optional<job> sql_store::claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts) {
     soci::session s(*pool_);
-    const std::string only = only_class(cls, "j.");
     if (backend_ == backend::postgresql) {
         // One round trip. SKIP LOCKED never waits for a lock, so the time read just before the
         // statement is when the claim holds; an UPDATE that finds nothing writes nothing.
-        if (auto j = claim_in_one_statement(s, now_ms(), lease_ms, max_attempts, only)) return j;
-    } else if (claimable_job(s, now_ms(), max_attempts, only)) {
+        if (auto j = claim_in_one_statement(s, now_ms(), lease_ms, max_attempts)) return j;
+    } else if (claimable_job(s, now_ms(), max_attempts)) {
         // SQLite: a read first (above), so that an idle worker never queues for the write lock
         // behind the ingest writer; the lease is computed once BEGIN IMMEDIATE holds the lock.
-        if (auto j = claim_locked(s, now_ms, lease_ms, max_attempts, only)) return j;
+        if (auto j = claim_locked(s, now_ms, lease_ms, max_attempts)) return j;
         return std::nullopt;
     }
     give_up_on_dead_attempts(s, now_ms(), max_attempts);
@@ -80,10 +67,10 @@ std::optional<job> sql_store::claim(const std::function<int64_t()>& now_ms, int6
 }
 
 std::optional<job> sql_store::claim_in_one_statement(soci::session& s, int64_t now, int64_t lease_ms,
-                                                     int max_attempts, const std::string& only) {
+                                                     int max_attempts) {
     job j;
     j.lease_until_ms = now + lease_ms;
-    std::string kind, cls;
+    std::string kind;
     long long interrupted = 0;
     soci::indicator interrupted_ind = soci::i_null;
     long long n1 = now, n2 = now, n3 = now;
@@ -93,15 +80,14 @@ std::optional<job> sql_store::claim_in_one_statement(soci::session& s, int64_t n
          "WHERE id = (SELECT j.id FROM jobs j WHERE "
          "((j.state = 'pending' AND j.lane_head = 1 AND j.next_attempt_at_ms <= :n2 AND NOT EXISTS (SELECT 1 FROM "
          "jobs o WHERE o.lane = j.lane AND o.state IN ('pending', 'running') AND o.id < j.id)) OR "
-         "(j.state = 'running' AND j.lease_until_ms < :n3 AND j.attempts < :m))" + only +
-             " ORDER BY j.next_attempt_at_ms, j.id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-             "RETURNING id, tenant, kind, lane, payload, attempts, claim_token, interrupted_at_ms, job_class",
+         "(j.state = 'running' AND j.lease_until_ms < :n3 AND j.attempts < :m)) "
+         "ORDER BY j.next_attempt_at_ms, j.id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+         "RETURNING id, tenant, kind, lane, payload, attempts, claim_token, interrupted_at_ms",
         soci::use(j.lease_until_ms), soci::use(n1), soci::use(n2), soci::use(n3), soci::use(max_attempts),
         soci::into(j.id), soci::into(j.tenant), soci::into(kind), soci::into(j.lane), soci::into(j.payload),
-        soci::into(j.attempts), soci::into(j.claim_token), soci::into(interrupted, interrupted_ind), soci::into(cls);
+        soci::into(j.attempts), soci::into(j.claim_token), soci::into(interrupted, interrupted_ind);
     if (!s.got_data()) return std::nullopt;
     j.kind = kind_from(kind);
-    j.cls = class_from(cls);
     if (interrupted_ind == soci::i_ok) j.interrupted_at_ms = interrupted;
     return j;
 }
@@ -129,13 +115,13 @@ void sql_store::give_up_on_dead_attempts(soci::session& s, int64_t now, int max_
 }
 
 std::optional<job> sql_store::claim_locked(soci::session& s, const std::function<int64_t()>& now_ms,
-                                           int64_t lease_ms, int max_attempts, const std::string& only) {
+                                           int64_t lease_ms, int max_attempts) {
     begin(s);
     try {
         // BEGIN IMMEDIATE holds the write lock from here on, so the lease starts now rather than
         // before a wait for the lock.
         int64_t now = now_ms();
-        auto id = claimable_job(s, now, max_attempts, only);
+        auto id = claimable_job(s, now, max_attempts);
         if (!id) {
             commit(s);
             return std::nullopt;
@@ -143,20 +129,18 @@ std::optional<job> sql_store::claim_locked(soci::session& s, const std::function
         now = now_ms();
         job j;
         j.lease_until_ms = now + lease_ms;
-        std::string kind, cls;
+        std::string kind;
         long long interrupted = 0;
         soci::indicator interrupted_ind = soci::i_null;
         s << "UPDATE jobs SET state = 'running', attempts = attempts + 1, claim_token = claim_token + 1, "
              "lease_until_ms = :lease, updated_at_ms = :n, "
              "interrupted_at_ms = CASE WHEN state = 'running' THEN lease_until_ms ELSE interrupted_at_ms END "
-             "WHERE id = :id RETURNING id, tenant, kind, lane, payload, attempts, claim_token, interrupted_at_ms, "
-             "job_class",
+             "WHERE id = :id RETURNING id, tenant, kind, lane, payload, attempts, claim_token, interrupted_at_ms",
             soci::use(j.lease_until_ms), soci::use(now), soci::use(*id), soci::into(j.id), soci::into(j.tenant),
             soci::into(kind), soci::into(j.lane), soci::into(j.payload), soci::into(j.attempts),
-            soci::into(j.claim_token), soci::into(interrupted, interrupted_ind), soci::into(cls);
+            soci::into(j.claim_token), soci::into(interrupted, interrupted_ind);
         commit(s);
         j.kind = kind_from(kind);
-        j.cls = class_from(cls);
         if (interrupted_ind == soci::i_ok) j.interrupted_at_ms = interrupted;
         return j;
     } catch (...) {
@@ -220,10 +204,9 @@ fence sql_store::complete_route(const job& j, const std::vector<new_job>& comman
             return fence::lost;
         }
         for (auto& c : commands) {
-            std::string kind = job_kind_name(c.kind), cls = job_class_name(c.cls);
+            std::string kind = job_kind_name(c.kind);
             s << insert_job_sql, soci::use(j.tenant), soci::use(kind), soci::use(c.lane), soci::use(c.idem_key),
-                soci::use(c.payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms), soci::use(c.lane),
-                soci::use(cls);
+                soci::use(c.payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms), soci::use(c.lane);
         }
         for (auto& e : emitted) {
             auto v = json::parse(e).as_object();
@@ -257,11 +240,9 @@ void sql_store::route_emitted(soci::session& s, const std::string& tenant, json:
     auto spec = opts_.route_job(filed);
     if (!spec) return;
     event["event_id"] = event_id;
-    std::string kind = job_kind_name(job_kind::route), cls = job_class_name(job_class::stages),
-                payload = json::serialize(event);
+    std::string kind = job_kind_name(job_kind::route), payload = json::serialize(event);
     s << insert_job_sql, soci::use(tenant), soci::use(kind), soci::use(spec->lane), soci::use(spec->idem_key),
-        soci::use(payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms), soci::use(spec->lane),
-        soci::use(cls);
+        soci::use(payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms), soci::use(spec->lane);
 }
 
 fence sql_store::complete_command(const job& j, const std::string& result_json, int64_t now_ms) {
@@ -333,14 +314,12 @@ int sql_store::release_running(int64_t now_ms) {
                                              now, at));
 }
 
-std::optional<int64_t> sql_store::next_due_ms(std::optional<job_class> cls) {
+std::optional<int64_t> sql_store::next_due_ms() {
     soci::session s(*pool_);
     long long due = 0, expiry = 0;
     soci::indicator due_ind, expiry_ind;
-    const std::string only = only_class(cls, "");
-    s << "SELECT MIN(next_attempt_at_ms) FROM jobs WHERE state = 'pending' AND lane_head = 1" + only,
-        soci::into(due, due_ind);
-    s << "SELECT MIN(lease_until_ms) FROM jobs WHERE state = 'running'" + only, soci::into(expiry, expiry_ind);
+    s << "SELECT MIN(next_attempt_at_ms) FROM jobs WHERE state = 'pending' AND lane_head = 1", soci::into(due, due_ind);
+    s << "SELECT MIN(lease_until_ms) FROM jobs WHERE state = 'running'", soci::into(expiry, expiry_ind);
     std::optional<int64_t> out;
     if (due_ind == soci::i_ok) out = due;
     // A lease is claimable once it has passed (lease_until_ms < now).

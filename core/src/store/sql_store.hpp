@@ -30,13 +30,12 @@ std::string postgres_conninfo(const std::string& url);
 std::vector<std::string> split_sql(const std::string& text);
 
 /// Inserts a pending job (binds: tenant, kind, lane, idem_key, payload, next_attempt_at_ms,
-/// created_at_ms, updated_at_ms, lane again, job class). It heads its lane when the lane has no unfinished
+/// created_at_ms, updated_at_ms, lane again). It heads its lane when the lane has no unfinished
 /// job; an existing idempotency key makes it a no-op.
 inline constexpr const char* insert_job_sql =
     "INSERT INTO jobs (tenant, kind, lane, idem_key, payload, state, attempts, next_attempt_at_ms, created_at_ms, "
-    "updated_at_ms, lane_head, job_class) VALUES (:t, :k, :l, :i, :p, 'pending', 0, :n, :c, :u, CASE WHEN EXISTS "
-    "(SELECT 1 FROM jobs WHERE lane = :l2 AND state IN ('pending', 'running')) THEN 0 ELSE 1 END, :cls) "
-    "ON CONFLICT (idem_key) DO NOTHING";
+    "updated_at_ms, lane_head) VALUES (:t, :k, :l, :i, :p, 'pending', 0, :n, :c, :u, CASE WHEN EXISTS (SELECT 1 FROM "
+    "jobs WHERE lane = :l2 AND state IN ('pending', 'running')) THEN 0 ELSE 1 END) ON CONFLICT (idem_key) DO NOTHING";
 
 /// The group-commit writer's statements, prepared once per connection (event_filing.cpp).
 struct writer_statements;
@@ -51,8 +50,7 @@ public:
     int schema_version() override;
     void ingest(ingest_request request, std::function<void(ingest_result)> done) override;
 
-    std::optional<job> claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts,
-                             std::optional<job_class> cls) override;
+    std::optional<job> claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts) override;
     fence postpone(const job& j, int64_t at_ms, int64_t now_ms) override;
     fence extend_lease(const job& j, int64_t lease_until_ms, int64_t now_ms) override;
     fence complete_route(const job& j, const std::vector<new_job>& commands, const std::vector<std::string>& events,
@@ -61,7 +59,7 @@ public:
     fence retry_later(const job& j, const std::string& error, int64_t next_attempt_at_ms, int64_t now_ms) override;
     fence dead_letter(const job& j, const std::string& error, int64_t now_ms) override;
     int release_running(int64_t now_ms) override;
-    std::optional<int64_t> next_due_ms(std::optional<job_class> cls) override;
+    std::optional<int64_t> next_due_ms() override;
     int promote_lane_heads() override;
     std::map<std::string, int64_t> job_counts() override;
 
@@ -94,11 +92,10 @@ private:
     /// job of its lane the lane's head. @returns fence::lost when another claim took the job over.
     fence finish(soci::session& s, const job& j, const char* state, const std::string& error, int64_t now_ms);
     /// SQLite: the id of the job a claim would take at `now_ms`, if any.
-    std::optional<int64_t> claimable_job(soci::session& s, int64_t now_ms, int max_attempts, const std::string& only);
-    std::optional<job> claim_in_one_statement(soci::session& s, int64_t now, int64_t lease_ms, int max_attempts,
-                                              const std::string& only);
+    std::optional<int64_t> claimable_job(soci::session& s, int64_t now_ms, int max_attempts);
+    std::optional<job> claim_in_one_statement(soci::session& s, int64_t now, int64_t lease_ms, int max_attempts);
     std::optional<job> claim_locked(soci::session& s, const std::function<int64_t()>& now_ms, int64_t lease_ms,
-                                    int max_attempts, const std::string& only);
+                                    int max_attempts);
     /// Dead-letters running jobs whose lease expired on their last allowed attempt (the process
     /// running it died): reads first, writes only when there is one.
     void give_up_on_dead_attempts(soci::session& s, int64_t now, int max_attempts);

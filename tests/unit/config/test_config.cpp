@@ -134,30 +134,6 @@ TEST_CASE("structural errors: syntax, tenants, routes, storage, listen", "[confi
     CHECK_THROWS_AS(load_config("/nonexistent/switchboard.yaml"), config_error);
 }
 
-TEST_CASE("delivery pools: sizes per job class, defaults from delivery.workers", "[config]") {
-    {
-        temp_config f(std::string("delivery: { workers: 6 }\n") + minimal);
-        auto cfg = load_config(f.path.string());
-        CHECK(cfg.delivery.pools.replies == 6);
-        CHECK(cfg.delivery.pools.stages == 6);
-        CHECK(cfg.delivery.pools.commands == 3);
-    }
-    {
-        temp_config f(std::string("delivery:\n  pools: { replies: 3, stages: 1, commands: 2 }\n") + minimal);
-        auto cfg = load_config(f.path.string());
-        CHECK(cfg.delivery.pools.replies == 3);
-        CHECK(cfg.delivery.pools.stages == 1);
-        CHECK(cfg.delivery.pools.commands == 2);
-        CHECK(cfg.delivery.pools.total() == 6);
-    }
-    auto errors = errors_of(std::string("delivery:\n  pools: { replys: 3, stages: 0 }\n") + minimal);
-    REQUIRE(errors.size() == 2);
-    CHECK(errors[0].to_string().find(":2:") != std::string::npos);
-    std::string all = errors[0].message + " | " + errors[1].message;
-    CHECK(all.find("did you mean 'replies'") != std::string::npos);
-    CHECK(all.find("stages") != std::string::npos);
-}
-
 TEST_CASE("route filters: when maps event fields to a value or a list of values", "[config]") {
     temp_config f(std::string(minimal) +
                   "    routes:\n"

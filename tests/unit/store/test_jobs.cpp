@@ -79,24 +79,3 @@ TEST_CASE("lane heads left unmarked by concurrent writers are repaired", "[store
     CHECK(p.claim());
     CHECK(p.db->promote_lane_heads() == 0);
 }
-
-TEST_CASE("each job class is claimed by its own pool", "[store][jobs]") {
-    pipeline_fixture p;
-    p.customer_says("PSID", "hello", "m_1");
-    // Only a route job exists: the replies and commands pools find nothing, and nothing is due for them.
-    CHECK_FALSE(p.db->claim(p.clock, 60'000, 3, job_class::replies));
-    CHECK_FALSE(p.db->claim(p.clock, 60'000, 3, job_class::commands));
-    CHECK_FALSE(p.db->next_due_ms(job_class::replies));
-    CHECK(p.db->next_due_ms(job_class::stages) == p.now);
-    auto route = p.db->claim(p.clock, 60'000, 3, job_class::stages);
-    REQUIRE(route);
-    CHECK(route->cls == job_class::stages);
-    REQUIRE(p.routes->run(*route).status == dispatch::route_status::completed);
-    // The reply it produced belongs to the replies pool.
-    CHECK_FALSE(p.db->claim(p.clock, 60'000, 3, job_class::stages));
-    auto reply = p.db->claim(p.clock, 60'000, 3, job_class::replies);
-    REQUIRE(reply);
-    CHECK(reply->cls == job_class::replies);
-    CHECK(dispatch::command_class("message.send") == job_class::replies);
-    CHECK(dispatch::command_class("lead.upsert") == job_class::commands);
-}

@@ -139,7 +139,7 @@ TEST_CASE("route completion creates commands once, even when run twice", "[store
     auto route = s.claim(s.now, 60000, 8);
     REQUIRE(route);
     int64_t conv = json::parse(route->payload).at("conversation_id").as_int64();
-    std::vector<new_job> cmds{{job_kind::command, job_class::replies, "send:" + std::to_string(conv), "cmd:1:1:0", send_command(conv, "Hi!")}};
+    std::vector<new_job> cmds{{job_kind::command, "send:" + std::to_string(conv), "cmd:1:1:0", send_command(conv, "Hi!")}};
     std::string escalated = json::serialize(json::object{{"type", "conversation.escalated"}, {"channel", "messenger"},
                                                          {"conversation_id", conv}});
     s.db->complete_route(*route, cmds, {escalated}, s.now);

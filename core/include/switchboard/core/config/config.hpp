@@ -98,17 +98,7 @@ struct storage_config {
 };
 
 struct delivery_config {
-    int workers = 4;                  ///< default size of the replies and stages pools (commands: half)
-    /// Worker threads per job class, so a slow class never starves another: `replies`
-    /// (message.send), `stages` (route jobs: the template responder, AI), `commands` (CRM,
-    /// payments, notifications...). delivery.pools in YAML; unset classes follow `workers`.
-    struct worker_pools {
-        int replies = 4;
-        int stages = 4;
-        int commands = 2;
-        /// Threads in all pools.
-        int total() const { return replies + stages + commands; }
-    } pools;
+    int workers = 4;                  ///< job worker threads
     int max_attempts = 8;             ///< attempts before a job becomes a dead letter
     int64_t backoff_initial_ms = 1'000;
     int64_t backoff_max_ms = 300'000;

@@ -1,6 +1,5 @@
-// switchboard/core/delivery/worker_pool.hpp — the delivery workers: one pool of threads per job
-// class (replies, stages, other commands: a slow provider in one class never starves another)
-// that claim due jobs of their class from the store and run them (route jobs through the route runner, commands through the command
+// switchboard/core/delivery/worker_pool.hpp — the delivery workers: threads that claim due jobs
+// from the store and run them (route jobs through the route runner, commands through the command
 // runner), applying the retry policy to failures. Idle workers sleep until the next job is due
 // or new work is announced; they never poll the database in a loop.
 #pragma once
@@ -43,17 +42,16 @@ public:
                 metrics& stats, clock_fn clock);
     ~worker_pool();
 
-    /// Starts the pools' threads (cfg.pools: replies, stages, commands) and the lease renewal.
+    /// Starts `cfg.workers` threads.
     void start();
     /// Wakes idle workers: new jobs were committed.
     void notify();
     /// Lets every worker finish its current job, then joins them. Unfinished jobs stay for the next start.
     void stop();
 
-    /// Claims one due job (of class `cls`, or of any class) and runs it on the calling thread;
-    /// `random01` in [0, 1) draws backoff jitter. @returns false when nothing was due.
-    /// @throws on storage failure while claiming.
-    bool run_one(double random01, std::optional<job_class> cls = std::nullopt);
+    /// Claims one due job and runs it on the calling thread; `random01` in [0, 1) draws backoff
+    /// jitter. @returns false when nothing was due. @throws on storage failure while claiming.
+    bool run_one(double random01);
 
     /// Renews the lease of every job running now to now + delivery.lease (the pool's renewal
     /// thread calls it every lease_renewal_interval_ms). @returns how many leases were renewed;
@@ -61,7 +59,7 @@ public:
     int renew_leases();
 
 private:
-    void loop(job_class cls, int index);
+    void loop(int index);
     void renewal_loop();
     void run_route(const job& j, double random01);
 

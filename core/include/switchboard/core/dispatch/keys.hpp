@@ -28,9 +28,6 @@ std::string send_lane(int64_t conversation_id);
 std::string command_lane(const std::string& tenant, std::string_view type, const std::string& target,
                          int64_t conversation_id);
 
-/// The class (worker pool) of a command: replies for message.send, commands for the rest.
-job_class command_class(std::string_view type);
-
 /// The route job of a filed event: "route:<event id>".
 std::string route_key(int64_t event_id);
 /// The k-th command (0-based) emitted by stage number `stage_index` (1-based, across the tenant's

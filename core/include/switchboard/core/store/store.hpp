@@ -48,21 +48,11 @@ enum class job_kind { route, command };
 /// "route" / "command" as stored.
 const char* job_kind_name(job_kind kind);
 
-/// Which pool of workers runs a job (config: delivery.pools).
-enum class job_class {
-    replies,  ///< message.send: customer replies
-    stages,   ///< route jobs: stages run on an event (template responder, AI)
-    commands, ///< every other command (CRM, payments, notifications)
-};
-/// "replies" / "stages" / "commands" as stored.
-const char* job_class_name(job_class cls);
-
 /// A claimed job.
 struct job {
     int64_t id = 0;
     std::string tenant;
     job_kind kind = job_kind::route;
-    job_class cls = job_class::stages;
     std::string lane;
     std::string payload; ///< JSON
     int attempts = 0;    ///< including this one
@@ -79,7 +69,6 @@ struct job {
 /// A job to create (from a stage's commands).
 struct new_job {
     job_kind kind = job_kind::command;
-    job_class cls = job_class::commands;
     std::string lane;
     std::string idem_key; ///< unique; an existing key makes the insert a no-op
     std::string payload;
@@ -146,9 +135,7 @@ public:
     /// holds its lock, so time spent waiting for the lock never shortens it. A running job whose
     /// lease expired on its last allowed attempt becomes a dead letter instead.
     /// @throws std::runtime_error / soci::soci_error on storage failure.
-    /// `cls`: only jobs of that class (a pool's workers), or any class when nullopt.
-    virtual std::optional<job> claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts,
-                                     std::optional<job_class> cls = std::nullopt) = 0;
+    virtual std::optional<job> claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts) = 0;
 
     /// Extends the lease of a claimed job that is still running to `lease_until_ms` (UTC ms).
     /// @returns fence::lost (nothing written) when another claim took the job over meanwhile.
@@ -195,8 +182,7 @@ public:
     /// When a worker next has something to claim (UTC ms): the earliest next attempt of a job
     /// heading its lane, or the earliest lease expiry of a running job; nullopt when neither exists.
     /// Jobs queued behind a busy lane do not count: they become due when their lane frees.
-    /// `cls`: only jobs of that class, or any class when nullopt.
-    virtual std::optional<int64_t> next_due_ms(std::optional<job_class> cls = std::nullopt) = 0;
+    virtual std::optional<int64_t> next_due_ms() = 0;
     /// Repairs lane heads that concurrent writers left unmarked (several instances on PostgreSQL:
     /// a job queued while its lane's last job finished in another transaction). Reads first and
     /// writes only when there is something to repair. @returns how many jobs became lane heads.
