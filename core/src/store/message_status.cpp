@@ -77,38 +77,50 @@ void sql_store::record_outbound(soci::session& s, const job& j, const json::obje
         soci::use(j.tenant), soci::use(channel), soci::use(conv), soci::use(mid, mi), soci::use(text),
         soci::use(status), soci::use(sent, si), soci::use(failed, fi), soci::use(error, ei), soci::use(j.id),
         soci::use(now_ms);
+    // Receipts that arrived before this record was written apply now.
+    if (!mid.empty()) apply_pending_statuses(s, j.tenant, channel, mid, now_ms);
 }
 
 void sql_store::apply_status(soci::session& s, const std::string& tenant, const std::string& channel, const json::object& ev,
-                  int64_t now) {
+                             int64_t now) {
     std::string st = str(ev, "status");
     if (st != "sent" && st != "delivered" && st != "read" && st != "failed") return;
     long long ts = num(ev, "timestamp_ms", now);
+    const bool failed = st == "failed";
+    std::string code = failed ? str(ev, "error_code") : "", reason = failed ? str(ev, "error_reason") : "";
+    soci::indicator code_ind = code.empty() ? soci::i_null : soci::i_ok;
+    soci::indicator reason_ind = reason.empty() ? soci::i_null : soci::i_ok;
     std::string set = "status = '" + st + "'";
     if (st == "delivered" || st == "read") set += ", delivered_at_ms = COALESCE(delivered_at_ms, :ts)";
     if (st == "read") set += ", read_at_ms = COALESCE(read_at_ms, :ts2)";
-    if (st == "failed") set += ", failed_at_ms = COALESCE(failed_at_ms, :ts)";
-    std::string guard = st == "failed" ? "status <> 'failed'" : "status IN (" + lower_statuses(st) + ")";
+    if (failed) set += ", failed_at_ms = COALESCE(failed_at_ms, :ts), error_code = :code, error = COALESCE(:reason, error)";
+    std::string guard = failed ? "status <> 'failed'" : "status IN (" + lower_statuses(st) + ")";
 
+    // @returns the number of messages updated.
     auto run = [&](const std::string& where, auto&&... binds) {
         std::string q = "UPDATE messages SET " + set + " WHERE tenant = :t AND channel = :c AND direction = 'outbound' AND " +
                         guard + " AND " + where;
         soci::statement stmt = (s.prepare << q);
         long long ts1 = ts, ts2 = ts;
-        if (st == "delivered" || st == "read" || st == "failed") stmt.exchange(soci::use(ts1));
+        if (st == "delivered" || st == "read" || failed) stmt.exchange(soci::use(ts1));
         if (st == "read") stmt.exchange(soci::use(ts2));
+        if (failed) {
+            stmt.exchange(soci::use(code, code_ind));
+            stmt.exchange(soci::use(reason, reason_ind));
+        }
         std::string t = tenant, c = channel;
         stmt.exchange(soci::use(t));
         stmt.exchange(soci::use(c));
         (stmt.exchange(soci::use(binds)), ...);
         stmt.define_and_bind();
         stmt.execute(true);
+        return stmt.get_affected_rows();
     };
     if (auto it = ev.find("provider_message_ids"); it != ev.end() && it->value().is_array()) {
         for (auto& m : it->value().as_array())
             if (m.is_string()) {
                 std::string mid(m.as_string());
-                run("provider_message_id = :m", mid);
+                if (run("provider_message_id = :m", mid) == 0) keep_if_unknown(s, tenant, channel, mid, st, ts, code, reason, now);
             }
     }
     if (auto it = ev.find("watermark_ms"); it != ev.end() && (it->value().is_int64() || it->value().is_uint64())) {
@@ -122,4 +134,43 @@ void sql_store::apply_status(soci::session& s, const std::string& tenant, const 
             wm, std::string(tenant), std::string(channel), pid);
     }
 }
+
+void sql_store::keep_if_unknown(soci::session& s, const std::string& tenant, const std::string& channel,
+                                const std::string& mid, const std::string& status, int64_t at_ms, const std::string& code,
+                                const std::string& reason, int64_t now_ms) {
+    long long found = 0;
+    s << "SELECT COUNT(*) FROM messages WHERE tenant = :t AND channel = :c AND provider_message_id = :m AND "
+         "direction = 'outbound'",
+        soci::use(tenant), soci::use(channel), soci::use(mid), soci::into(found);
+    if (found > 0) return; // known, and already at or past this status
+    soci::indicator code_ind = code.empty() ? soci::i_null : soci::i_ok;
+    soci::indicator reason_ind = reason.empty() ? soci::i_null : soci::i_ok;
+    long long at = at_ms, now = now_ms;
+    s << "INSERT INTO pending_statuses (tenant, channel, provider_message_id, status, at_ms, error_code, error_reason, "
+         "created_at_ms) VALUES (:t, :c, :m, :s, :a, :ec, :er, :n)",
+        soci::use(tenant), soci::use(channel), soci::use(mid), soci::use(status), soci::use(at),
+        soci::use(code, code_ind), soci::use(reason, reason_ind), soci::use(now);
+}
+
+void sql_store::apply_pending_statuses(soci::session& s, const std::string& tenant, const std::string& channel,
+                                       const std::string& mid, int64_t now_ms) {
+    std::vector<std::string> statuses(16), codes(16), reasons(16);
+    std::vector<long long> times(16);
+    std::vector<soci::indicator> code_inds(16), reason_inds(16);
+    s << "SELECT status, at_ms, error_code, error_reason FROM pending_statuses WHERE tenant = :t AND channel = :c AND "
+         "provider_message_id = :m ORDER BY at_ms, id",
+        soci::use(tenant), soci::use(channel), soci::use(mid), soci::into(statuses), soci::into(times),
+        soci::into(codes, code_inds), soci::into(reasons, reason_inds);
+    if (statuses.empty()) return;
+    for (size_t i = 0; i < statuses.size(); ++i) {
+        json::object ev{{"status", statuses[i]}, {"provider_message_ids", json::array{json::string(mid)}},
+                        {"timestamp_ms", times[i]}};
+        if (code_inds[i] == soci::i_ok) ev["error_code"] = codes[i];
+        if (reason_inds[i] == soci::i_ok) ev["error_reason"] = reasons[i];
+        apply_status(s, tenant, channel, ev, now_ms);
+    }
+    s << "DELETE FROM pending_statuses WHERE tenant = :t AND channel = :c AND provider_message_id = :m",
+        soci::use(tenant), soci::use(channel), soci::use(mid);
+}
+
 }  // namespace switchboard::core::store_detail

@@ -109,6 +109,13 @@ private:
                          const std::string& status, const std::string& error, int64_t now_ms);
     void apply_status(soci::session& s, const std::string& tenant, const std::string& channel, const json::object& ev,
                       int64_t now);
+    /// Keeps a status for a message id no outbound message has yet (the receipt came first).
+    void keep_if_unknown(soci::session& s, const std::string& tenant, const std::string& channel, const std::string& mid,
+                         const std::string& status, int64_t at_ms, const std::string& code, const std::string& reason,
+                         int64_t now_ms);
+    /// Applies, in order, the statuses kept for `mid`, then forgets them.
+    void apply_pending_statuses(soci::session& s, const std::string& tenant, const std::string& channel,
+                                const std::string& mid, int64_t now_ms);
 
     // writer.cpp
     void writer_loop();

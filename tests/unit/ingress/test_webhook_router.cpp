@@ -7,8 +7,6 @@
 
 #include <catch2/catch.hpp>
 
-#include <sqlite3.h>
-
 #include <chrono>
 #include <future>
 
@@ -26,19 +24,6 @@ struct router_fixture : pipeline_fixture {
                                    }};
 
     router_fixture() { instances.serve("messenger"); }
-
-    /// The single integer a query on the SQLite file returns (read through a second connection).
-    long long count(const char* sql) {
-        sqlite3* conn = nullptr;
-        REQUIRE(sqlite3_open((dir / "test.db").string().c_str(), &conn) == SQLITE_OK);
-        sqlite3_stmt* st = nullptr;
-        REQUIRE(sqlite3_prepare_v2(conn, sql, -1, &st, nullptr) == SQLITE_OK);
-        REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-        long long n = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        sqlite3_close(conn);
-        return n;
-    }
 
     /// Sends a request through the router and waits for its answer (after the commit for webhooks).
     http_response_data request(std::string method, std::string path, std::string body = {},
@@ -121,12 +106,12 @@ TEST_CASE("ingress: a GET callback the plugin accepts with events is stored befo
                     [&answer](http_response_data r) { answer.set_value(std::move(r)); });
     auto r = answer.get_future().get();
     CHECK(r.status == 200);
-    CHECK(f.count("SELECT COUNT(*) FROM events WHERE type = 'payment.completed' AND tenant = 'demo'") == 1);
-    CHECK(f.count("SELECT COUNT(*) FROM webhook_events WHERE plugin = 'faulty'") == 1);
+    CHECK(f.query_int("SELECT COUNT(*) FROM events WHERE type = 'payment.completed' AND tenant = 'demo'") == 1);
+    CHECK(f.query_int("SELECT COUNT(*) FROM webhook_events WHERE plugin = 'faulty'") == 1);
     // A plain GET (no event) stores nothing and is answered at once.
     std::promise<http_response_data> plain;
     f.router.handle({"GET", "/webhooks/faulty/demo", "", {}, {}},
                     [&plain](http_response_data r) { plain.set_value(std::move(r)); });
     CHECK(plain.get_future().get().status == 200);
-    CHECK(f.count("SELECT COUNT(*) FROM webhook_events WHERE plugin = 'faulty'") == 1);
+    CHECK(f.query_int("SELECT COUNT(*) FROM webhook_events WHERE plugin = 'faulty'") == 1);
 }

@@ -17,6 +17,8 @@
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 
+#include <sqlite3.h>
+
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -152,6 +154,19 @@ struct pipeline_fixture {
         db->ingest({"demo", "messenger", "application/json", "{}", now, std::move(events)},
                    [&](ingest_result r) { p.set_value(std::move(r)); });
         return p.get_future().get();
+    }
+
+    /// The single integer a query on the SQLite file returns, read through a second connection.
+    long long query_int(const char* sql) {
+        sqlite3* conn = nullptr;
+        REQUIRE(sqlite3_open((dir / "test.db").string().c_str(), &conn) == SQLITE_OK);
+        sqlite3_stmt* st = nullptr;
+        REQUIRE(sqlite3_prepare_v2(conn, sql, -1, &st, nullptr) == SQLITE_OK);
+        REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+        long long n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        sqlite3_close(conn);
+        return n;
     }
 
     /// Claims with the clock standing at `now`.

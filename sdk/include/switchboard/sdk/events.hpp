@@ -29,7 +29,10 @@ inline constexpr std::string_view message_echoed = "message.echoed";
 
 /// Delivery state of outbound messages changed. Fields: "status": "sent"|"delivered"|"read"|"failed",
 /// "provider_message_ids"?: [mid...], "watermark_ms"?: every outbound message to "contact" sent at or
-/// before this time has reached "status", "contact": {"provider_id"}, "timestamp_ms".
+/// before this time has reached "status", "contact": {"provider_id"}, "timestamp_ms"; for "failed",
+/// the provider's "error_code"? and "error_reason"? (kept with the message). A status never moves a
+/// message backwards; one that names a provider_message_id the host does not hold yet (the receipt
+/// overtook the send's record) is kept and applied when the send is recorded.
 inline constexpr std::string_view message_status = "message.status";
 
 /// A conversation was handed to a human; the bot stays silent in it from then on.

@@ -1,0 +1,56 @@
+// Message status v2: receipts that arrive before the send is recorded are kept and applied when
+// it is; a failure keeps the provider's code and reason.
+#include "../support/pipeline_fixture.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace switchboard::core;
+using switchboard::core::testing::pipeline_fixture;
+namespace json = boost::json;
+
+namespace {
+
+std::string receipt(const std::string& status, const std::string& mid, int64_t at, json::object extra = {}) {
+    json::object ev{{"type", "message.status"},
+                    {"tenant", "demo"},
+                    {"channel", "messenger"},
+                    {"status", status},
+                    {"provider_message_ids", json::array{json::string(mid)}},
+                    {"timestamp_ms", at}};
+    for (auto& [k, v] : extra) ev[k] = v;
+    return json::serialize(ev);
+}
+
+}  // namespace
+
+TEST_CASE("a receipt that arrives before its send is recorded is applied when the send is", "[store][status]") {
+    pipeline_fixture p;
+    p.customer_says("PSID", "hello", "m_1");
+    REQUIRE(p.workers->run_one(0.0)); // the route: the reply is queued
+    // Meta answers the Send API with m_out_1 (scripted) and its delivery receipt overtakes our commit.
+    p.ingest({receipt("delivered", "m_out_1", p.now + 5)});
+    CHECK(p.query_int("SELECT COUNT(*) FROM pending_statuses") == 1);
+    REQUIRE(p.workers->run_one(0.0)); // the send, recorded with m_out_1
+    CHECK(p.query_int("SELECT COUNT(*) FROM messages WHERE provider_message_id = 'm_out_1' AND status = 'delivered' "
+                      "AND delivered_at_ms IS NOT NULL") == 1);
+    CHECK(p.query_int("SELECT COUNT(*) FROM pending_statuses") == 0);
+}
+
+TEST_CASE("a receipt for a message we already hold is applied at once, never kept", "[store][status]") {
+    pipeline_fixture p;
+    p.customer_says("PSID", "hello", "m_1");
+    p.drain();
+    p.ingest({receipt("read", "m_out_1", p.now + 5)});
+    p.ingest({receipt("delivered", "m_out_1", p.now + 6)}); // late and lower: ignored, not kept
+    CHECK(p.query_int("SELECT COUNT(*) FROM messages WHERE provider_message_id = 'm_out_1' AND status = 'read'") == 1);
+    CHECK(p.query_int("SELECT COUNT(*) FROM pending_statuses") == 0);
+}
+
+TEST_CASE("a failed status keeps the provider's code and reason", "[store][status]") {
+    pipeline_fixture p;
+    p.customer_says("PSID", "hello", "m_1");
+    p.drain();
+    p.ingest({receipt("failed", "m_out_1", p.now + 5, {{"error_code", "131026"}, {"error_reason", "Message undeliverable"}})});
+    CHECK(p.query_int("SELECT COUNT(*) FROM messages WHERE provider_message_id = 'm_out_1' AND status = 'failed' AND "
+                      "error_code = '131026' AND error = 'Message undeliverable' AND failed_at_ms IS NOT NULL") == 1);
+}
