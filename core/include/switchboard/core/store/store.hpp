@@ -98,14 +98,19 @@ struct route_job_spec {
     std::string idem_key;
 };
 
+/// A conversation as stages and commands need it.
 struct conversation_state {
     int64_t id = 0;
     bool escalated = false;
     int64_t last_inbound_at_ms = 0;
 };
 
+/// All persistence: webhooks and their events, contacts and conversations, the job outbox,
+/// message status and plugin state. Thread-safe; every call may throw on storage failure (the
+/// message is safe to log through storage_error_message()).
 class store {
 public:
+    /// How to open a store.
     struct options {
         std::string url;          ///< "sqlite:PATH" or "postgresql://..."
         int pool_size = 6;        ///< connections for workers and queries (the writer has its own)
