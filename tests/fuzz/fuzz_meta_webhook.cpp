@@ -85,7 +85,8 @@ void fuzz_profile(const meta::channel_profile& profile, std::string_view input) 
 
             // The parser repairs damaged text first (a stray byte, a lone surrogate escape).
             boost::system::error_code ec;
-            json::value parsed = json::parse(text::repair_lone_surrogates(text::to_valid_utf8(input)), ec);
+            const auto repaired = text::repaired_json_text(input);
+            json::value parsed = json::parse(repaired ? std::string_view(*repaired) : input, ec);
             const bool not_an_envelope = ec || !parsed.is_object() || !parsed.get_object().contains("entry") ||
                                          !parsed.get_object().at("entry").is_array();
             if (not_an_envelope) {

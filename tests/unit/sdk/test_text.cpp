@@ -78,3 +78,10 @@ TEST_CASE("complete_event fills tenant and channel and survives invalid UTF-8", 
     CHECK_THROWS_WITH(switchboard::sdk::complete_event({not_object.data(), not_object.size()}, "demo", "x"),
                       "emitted value is not a JSON object");
 }
+
+TEST_CASE("repaired_json_text copies only what needs repair", "[sdk][text]") {
+    CHECK_FALSE(repaired_json_text(R"({"t":"plain \u00e9 and Сайн"})"));
+    CHECK(repaired_json_text(R"({"t":"\ud83d"})") == std::optional<std::string>(R"({"t":"\uFFFD"})"));
+    CHECK(repaired_json_text(R"({"t":"\ud83d\ude00"})") == std::optional<std::string>(R"({"t":"\ud83d\ude00"})"));
+    CHECK(repaired_json_text("{\"t\":\"caf\xe9\"}") == std::optional<std::string>("{\"t\":\"caf\xef\xbf\xbd\"}"));
+}

@@ -308,7 +308,8 @@ std::vector<json::object> parse_webhook(std::string_view raw_body, const parse_o
 
     // The signature covered the raw bytes; what is parsed is repaired so that one damaged text
     // (a stray Latin-1 byte, a lone surrogate escape) costs that character, not the webhook.
-    const std::string text = sdk::text::repair_lone_surrogates(sdk::text::to_valid_utf8(raw_body));
+    const auto repaired = sdk::text::repaired_json_text(raw_body);
+    const std::string_view text = repaired ? std::string_view(*repaired) : raw_body;
     boost::system::error_code ec;
     json::value body = json::parse(text, ec);
     if (ec) {
@@ -399,7 +400,8 @@ std::vector<json::object> parse_webhook(std::string_view raw_body, const parse_o
 std::vector<std::string> entry_ids(std::string_view raw_body) {
     std::vector<std::string> ids;
     boost::system::error_code ec;
-    json::value body = json::parse(sdk::text::repair_lone_surrogates(sdk::text::to_valid_utf8(raw_body)), ec);
+    const auto repaired = sdk::text::repaired_json_text(raw_body);
+    json::value body = json::parse(repaired ? std::string_view(*repaired) : raw_body, ec);
     if (ec) return ids;
     auto* root = body.if_object();
     if (!root) return ids;

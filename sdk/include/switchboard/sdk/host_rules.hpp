@@ -19,8 +19,11 @@ namespace switchboard::sdk {
 /// one damaged text never makes the whole event unusable.
 /// @throws std::runtime_error "emitted value is not a JSON object" / "emitted object has no \"type\"".
 inline boost::json::object complete_event(sb_str text, const std::string& tenant, const std::string& plugin) {
+    std::string_view raw = view(text);
+    std::string repaired;
+    if (!text::is_valid_utf8(raw)) raw = repaired = text::to_valid_utf8(raw);
     boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(text::to_valid_utf8(view(text)), ec);
+    boost::json::value v = boost::json::parse(raw, ec);
     if (ec || !v.is_object()) throw std::runtime_error("emitted value is not a JSON object");
     auto& o = v.as_object();
     auto* type = o.if_contains("type");

@@ -161,6 +161,17 @@ inline std::string repair_lone_surrogates(std::string_view json) {
     return out;
 }
 
+/// Authenticated JSON text made parseable where it is damaged: to_valid_utf8, then
+/// repair_lone_surrogates. @returns nullopt when nothing needs repair (the common case: valid
+/// UTF-8 without any \uD800–\uDFFF escape), so callers parse `json` itself without a copy.
+inline std::optional<std::string> repaired_json_text(std::string_view json) {
+    bool surrogate_escape = false;
+    for (std::size_t i = json.find("\\u"); i != std::string_view::npos && !surrogate_escape; i = json.find("\\u", i + 2))
+        surrogate_escape = i + 2 < json.size() && (json[i + 2] == 'd' || json[i + 2] == 'D');
+    if (!surrogate_escape && is_valid_utf8(json)) return std::nullopt;
+    return repair_lone_surrogates(to_valid_utf8(json));
+}
+
 /// `s` made safe to print in a log line or an error body: at most `max_bytes` bytes, control
 /// characters, NUL and bytes outside printable ASCII replaced by '?', "…" appended when cut.
 inline std::string printable(std::string_view s, std::size_t max_bytes = 64) {
