@@ -16,7 +16,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 
 namespace switchboard::core {
 
@@ -143,11 +142,6 @@ struct runtime::impl : host_services {
         stats.describe("switchboard_plugin_errors_total", "counter", "Plugin calls that failed, by tenant and plugin.");
     }
 
-    bool has_routes(const std::string& tenant, const std::string& type) const {
-        auto t = cfg.find_tenant(tenant);
-        return t && std::any_of(t->routes.begin(), t->routes.end(), [&](const route_config& r) { return r.on == type; });
-    }
-
     void on_response(const std::string& method, const std::string& route, int status, double seconds) {
         stats.add("switchboard_http_requests_total", {{"route", route}, {"method", method}, {"status", std::to_string(status)}});
         stats.observe("switchboard_http_request_duration_seconds", {{"route", route}}, seconds);
@@ -167,10 +161,7 @@ struct runtime::impl : host_services {
         so.url = cfg.storage.url;
         so.pool_size = cfg.delivery.workers + 2;
         so.now_ms = clock;
-        so.route_job = [this](const filed_event& e) -> std::optional<route_job_spec> {
-            if (!has_routes(e.tenant, e.type)) return std::nullopt;
-            return dispatch::route_job_for(e);
-        };
+        so.route_job = [this](const filed_event& e) { return dispatch::route_job_for(cfg, e); };
         db = store::open(so);
         if (db->is_sqlite())
             if (int n = db->release_running(clock())) spdlog::info("dispatcher: {} interrupted job(s) will run again", n);

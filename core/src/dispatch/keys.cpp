@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace switchboard::core::dispatch {
 
 std::string conversation_lane(int64_t conversation_id) { return "conv:" + std::to_string(conversation_id); }
@@ -32,6 +34,14 @@ std::optional<route_job_spec> route_job_for(const filed_event& event) {
     }
     return route_job_spec{event.conversation_id > 0 ? conversation_lane(event.conversation_id) : event_lane(event.event_id),
                           route_key(event.event_id)};
+}
+
+std::optional<route_job_spec> route_job_for(const config& cfg, const filed_event& event) {
+    auto tenant = cfg.find_tenant(event.tenant);
+    if (!tenant || std::none_of(tenant->routes.begin(), tenant->routes.end(),
+                                [&](const route_config& r) { return r.on == event.type; }))
+        return std::nullopt;
+    return route_job_for(event);
 }
 
 }  // namespace switchboard::core::dispatch

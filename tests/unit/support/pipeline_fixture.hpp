@@ -109,11 +109,7 @@ struct pipeline_fixture {
         o.url = "sqlite:" + (dir / "test.db").string();
         o.pool_size = 3;
         o.now_ms = clock;
-        o.route_job = [this](const filed_event& e) -> std::optional<route_job_spec> {
-            for (auto& r : cfg.tenants[0].routes)
-                if (r.on == e.type) return dispatch::route_job_for(e);
-            return std::nullopt;
-        };
+        o.route_job = [this](const filed_event& e) { return dispatch::route_job_for(cfg, e); };
         db = store::open(o);
         routes = std::make_unique<dispatch::route_runner>(cfg, instances, *db, stats, clock);
         commands = std::make_unique<delivery::command_runner>(cfg.delivery, instances, *db, stats, clock);

@@ -5,6 +5,7 @@
 // the same commands, not new ones).
 #pragma once
 
+#include <switchboard/core/config/config.hpp>
 #include <switchboard/core/store/store.hpp>
 
 #include <cstdint>
@@ -42,5 +43,10 @@ inline constexpr int max_chain_depth = 8;
 /// event belongs to a conversation, else its own lane), or nullopt when it is chained deeper than
 /// max_chain_depth (logged as an error naming tenant, event and type: the routes form a loop).
 std::optional<route_job_spec> route_job_for(const filed_event& event);
+
+/// The route job a filed event starts under `cfg`: nullopt when the event's tenant has no route
+/// `on` its type, else route_job_for(event). What ingest and route completion hand the store
+/// (store::options::route_job).
+std::optional<route_job_spec> route_job_for(const config& cfg, const filed_event& event);
 
 }  // namespace switchboard::core::dispatch
