@@ -18,10 +18,12 @@ FIXTURE_PLUGINS = os.environ.get("SWITCHBOARD_TEST_PLUGIN_DIR", "")
 class AuthenticatedBytesTest(DaemonTestCase):
     """A correctly signed webhook is stored and acknowledged whatever its bytes hold."""
 
-    def signed_text_body(self, contact: str, text_placeholder: str) -> bytes:
+    def body_with_text(self, contact: str, text: bytes) -> bytes:
+        """A Messenger text webhook for `contact` whose "text" value is exactly the bytes given (JSON
+        escapes included): the bytes a provider would sign, damaged or not."""
         body = meta_body("messenger/text.json", account_id=self.demo.account_for("messenger"), contact_id=contact,
-                         mid="m_" + unique_id(), text=text_placeholder)
-        return meta_json(body)
+                         mid="m_" + unique_id(), text="TEXT-GOES-HERE")
+        return meta_json(body).replace(b"TEXT-GOES-HERE", text)
 
     def post_raw(self, raw: bytes):
         headers = {"Content-Type": "application/json",
@@ -30,7 +32,7 @@ class AuthenticatedBytesTest(DaemonTestCase):
 
     def test_invalid_utf8_is_stored_byte_for_byte_and_answered(self) -> None:
         contact = unique_id()
-        raw = self.signed_text_body(contact, "PLACEHOLDER").replace(b"PLACEHOLDER", b"caf\xe9 ouvert?")
+        raw = self.body_with_text(contact, b"caf\xe9 ouvert?")
         result = self.post_raw(raw)
         self.assertEqual(result.status, 200, result)
         # The raw webhook is kept as it came (base64, since it is not UTF-8) ...
@@ -48,7 +50,7 @@ class AuthenticatedBytesTest(DaemonTestCase):
 
     def test_a_lone_surrogate_costs_only_that_character(self) -> None:
         contact = unique_id()
-        raw = self.signed_text_body(contact, "PLACEHOLDER").replace(b"PLACEHOLDER", b"hi \\ud83d there")
+        raw = self.body_with_text(contact, b"hi \\ud83d there")
         result = self.post_raw(raw)
         self.assertEqual(result.status, 200, result)
         self.assertEqual(self.count("webhook_events WHERE status = 'unhandled'"), 0)
@@ -58,7 +60,7 @@ class AuthenticatedBytesTest(DaemonTestCase):
 
     def test_an_escaped_backslash_before_u_is_not_taken_for_a_surrogate(self) -> None:
         contact = unique_id()
-        raw = self.signed_text_body(contact, "PLACEHOLDER").replace(b"PLACEHOLDER", b"C:\\\\ud83d")
+        raw = self.body_with_text(contact, b"C:\\\\ud83d")
         self.assertEqual(self.post_raw(raw).status, 200)
         texts = [r[0] for r in self.rows("SELECT text FROM messages WHERE direction = 'inbound'")]
         self.assertEqual(texts, ["C:\\ud83d"])

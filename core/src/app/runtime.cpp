@@ -122,7 +122,7 @@ struct runtime::impl : host_services {
                                   "answered 503 while every other tenant is served: {}",
                                   t.id, use.plugin, use.plugin, e.what());
                     stats.add("switchboard_plugin_errors_total", {{"tenant", t.id}, {"plugin", use.plugin}});
-                    instances.add_failure(t.id, use.plugin, e.what());
+                    instances.add_failure(t.id, use.plugin);
                 }
             }
         }

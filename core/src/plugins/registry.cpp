@@ -10,7 +10,7 @@ void instance_registry::add(std::unique_ptr<plugin_instance> instance) {
     slot = std::move(instance);
 }
 
-void instance_registry::add_failure(const std::string& tenant, const std::string& plugin, const std::string&) {
+void instance_registry::add_failure(const std::string& tenant, const std::string& plugin) {
     failed_[tenant].insert(plugin);
 }
 

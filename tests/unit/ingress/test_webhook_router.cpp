@@ -94,12 +94,7 @@ TEST_CASE("ingress: a bad signature is refused, nothing is stored and nothing co
 
 TEST_CASE("ingress: a GET callback the plugin accepts with events is stored before it is answered", "[ingress]") {
     router_fixture f;
-    auto fixtures = scan_plugins({SWITCHBOARD_TEST_PLUGIN_DIR});
-    auto faulty = fixtures.find("faulty");
-    REQUIRE(faulty);
-    f.catalog.plugins.push_back(faulty);
-    f.instances.add(std::make_unique<plugin_instance>(
-        faulty, "demo", std::vector<std::pair<std::string, std::string>>{{"mode", "ok"}}, f.services));
+    f.add_fixture_plugin();
     f.instances.serve("faulty");
     std::promise<http_response_data> answer;
     f.router.handle({"GET", "/webhooks/faulty/demo", "payment_id=inv-42", {}, {}},

@@ -16,6 +16,9 @@ namespace switchboard::core::delivery {
 /// `random01` is a value in [0, 1). @returns milliseconds.
 int64_t backoff_delay_ms(int attempt, int64_t initial_ms, int64_t max_ms, double random01);
 
+/// What the retry policy did with a failed attempt.
+enum class failure_outcome { retrying, dead_letter, lost };
+
 class retry_policy {
 public:
     retry_policy(const delivery_config& cfg, store& db) : cfg_(cfg), db_(db) {}

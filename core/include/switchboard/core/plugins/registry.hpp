@@ -18,8 +18,9 @@ class instance_registry {
 public:
     /// Registers a started instance under (its tenant, its plugin) and the account ids it owns.
     void add(std::unique_ptr<plugin_instance> instance);
-    /// Records that (tenant, plugin) failed to start, and why (its webhooks are answered 503).
-    void add_failure(const std::string& tenant, const std::string& plugin, const std::string& why);
+    /// Records that (tenant, plugin) failed to start (its webhooks are answered 503; the reason is
+    /// in the log).
+    void add_failure(const std::string& tenant, const std::string& plugin);
     /// Marks `plugin` as enabled by some tenant: it has webhook routes.
     void serve(const std::string& plugin);
 

@@ -78,8 +78,6 @@ struct new_job {
 /// worker or process claimed the job after this claim's lease ran out) and nothing was written.
 enum class fence { held, lost };
 
-/// What the retry policy did with a failed attempt (delivery/retry_policy.hpp).
-enum class failure_outcome { retrying, dead_letter, lost };
 
 /// An event as filed by ingest(), for deciding whether it starts a route job.
 struct filed_event {

@@ -18,7 +18,7 @@
 //         "to": {"data": [{"id", ...}]}, "message": "<text>"}.
 //      Limitation (same page): details are available for the 20 most recent messages only.
 // created_time is a Graph API datetime: ISO 8601 "2024-05-01T10:00:00+0000" (the Graph default
-// date_format); a UNIX timestamp (as the guide's placeholders show) is accepted as well. Errors
+// date_format); a UNIX timestamp (the form the guide's examples use) is accepted as well. Errors
 // are Graph API "Handling Errors" bodies (graph.hpp). The token goes in "Authorization: Bearer",
 // never in the URL, as for the Send API.
 #pragma once
