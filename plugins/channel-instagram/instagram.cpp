@@ -4,7 +4,7 @@
 
 namespace {
 namespace meta = switchboard::meta;
-constexpr auto settings = meta::channel_settings(
+const auto settings = meta::channel_settings(
     meta::instagram_profile,
     "access token of the Page linked to the Instagram account, with instagram_manage_messages",
     "id of the Instagram professional account this tenant owns; routes POST /webhooks/instagram");
@@ -21,8 +21,10 @@ const switchboard::sdk::plugin_info info{
     .license = "Apache-2.0",
     .description = "Instagram Messaging channel (Messenger API for Instagram webhooks and Send API)",
     .capabilities = SB_CAP_CHANNEL,
-    .settings = settings.data(),
-    .settings_count = std::size(settings),
+    .settings = settings,
+    .commands = {switchboard::sdk::events::message_send.data()},
+    .events = {switchboard::sdk::events::message_received.data(), switchboard::sdk::events::message_echoed.data(),
+               switchboard::sdk::events::message_status.data()},
     .route_keys = meta::route_keys,
 };
 }  // namespace

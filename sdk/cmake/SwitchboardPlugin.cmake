@@ -3,7 +3,7 @@
 # Builds the Switchboard plugin <name> as a shared object `switchboard-<name>.so`:
 #   - linked against Switchboard::sdk (and LIBRARIES), with no undefined symbols left;
 #   - hidden visibility, and a linker version script so that the only exported symbol is the
-#     plugin's descriptor (switchboard_plugin_v1);
+#     plugin's descriptor (switchboard_plugin);
 #   - placed in `<build>/plugins/`, so `plugins: { paths: [ build/plugins ] }` finds it;
 #   - installed to INSTALL_DESTINATION, by default the plugin directory of the Switchboard found
 #     by find_package (Switchboard_PLUGIN_DIR, which that switchboard always searches), or
@@ -32,9 +32,8 @@ function(switchboard_add_plugin name)
   # Export nothing but the descriptor: Boost marks some of its types visible in its headers, and
   # hidden visibility alone would leave them in the dynamic symbol table.
   set(map_file "${CMAKE_CURRENT_BINARY_DIR}/switchboard-plugin.map")
-  if(NOT EXISTS "${map_file}")
-    file(WRITE "${map_file}" "{ global: switchboard_plugin_v1; local: *; };\n")
-  endif()
+  # Rewritten only when its content changes (no relink otherwise).
+  file(CONFIGURE OUTPUT "${map_file}" CONTENT "{ global: switchboard_plugin; local: *; };\n")
   target_link_options(${target} PRIVATE "-Wl,--no-undefined" "-Wl,--version-script=${map_file}")
   set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS "${map_file}")
   if(TARGET switchboard_all_plugins)

@@ -9,4 +9,4 @@ namespace {
 const sb_plugin_descriptor* throwing_entry() { throw std::runtime_error("static initialisation failed"); }
 }  // namespace
 
-BOOST_DLL_ALIAS(throwing_entry, switchboard_plugin_v1)
+BOOST_DLL_ALIAS(throwing_entry, switchboard_plugin)

@@ -54,45 +54,38 @@ struct runtime::impl : host_services {
     // --- host_services -------------------------------------------------------------------------
     int64_t now_ms() override { return clock(); }
 
-    http_result http(const std::string& method, const std::string& url,
-                     const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
-                     int64_t timeout_ms) override {
-        auto r = http_request(method, url, headers, body, timeout_ms > 0 ? timeout_ms : cfg.delivery.http_timeout_ms);
+    http_result http(const outbound_http& request) override {
+        outbound_http r = request;
+        if (r.timeout_ms <= 0) r.timeout_ms = cfg.delivery.http_timeout_ms;
+        auto res = http_request(r);
         http_result out;
-        switch (r.failure) {
+        switch (res.failure) {
         case http_failure::none: break;
         case http_failure::invalid_request:
             out.status = SB_ERR_INVALID;
-            out.error = "HTTP request refused: " + r.error;
+            out.error = "HTTP request refused: " + res.error;
+            return out;
+        case http_failure::too_large:
+        case http_failure::refused_address:
+            out.status = SB_ERR_FINAL;
+            out.error = "HTTP request refused: " + res.error;
             return out;
         case http_failure::timeout:
             out.status = SB_ERR_RETRYABLE;
-            out.error = "timed out: " + r.error;
+            out.error = "timed out: " + res.error;
             return out;
         case http_failure::transport:
             out.status = SB_ERR_RETRYABLE;
-            out.error = "HTTP request failed: " + r.error;
+            out.error = "HTTP request failed: " + res.error;
             return out;
         }
-        out.http_status = r.status;
-        out.headers = std::move(r.headers);
-        out.body = std::move(r.body);
+        out.http_status = res.status;
+        out.headers = std::move(res.headers);
+        out.body = std::move(res.body);
         return out;
     }
 
-    std::optional<std::string> kv_get(const std::string& tenant, const std::string& plugin,
-                                      const std::string& key) override {
-        if (!db) return std::nullopt;
-        return db->kv_get(tenant, plugin, key, clock());
-    }
-
-    void kv_put(const std::string& tenant, const std::string& plugin, const std::string& key, const std::string& value,
-                int64_t ttl_ms) override {
-        if (!db) throw std::runtime_error("storage is not open");
-        std::optional<int64_t> exp;
-        if (ttl_ms > 0) exp = clock() + ttl_ms;
-        db->kv_put(tenant, plugin, key, value, exp);
-    }
+    store* storage() override { return db.get(); }
 
     void metric_add(const std::string& tenant, const std::string& plugin, const std::string& name,
                     double value) override {
@@ -109,10 +102,13 @@ struct runtime::impl : host_services {
         if (!diags.empty()) throw config_error(diags);
         for (auto& t : cfg.tenants) {
             for (auto& use : t.plugins) {
-                instances.serve(use.plugin);
+                instances.serve(use.name);
                 auto plugin = catalog.find(use.plugin);
+                std::string url = cfg.server.public_url.empty() ? ""
+                                                                : cfg.server.public_url + "/webhooks/" + use.name + "/" + t.id;
                 try {
-                    instances.add(std::make_unique<plugin_instance>(plugin, t.id, effective_settings(*plugin, use), *this));
+                    instances.add(std::make_unique<plugin_instance>(plugin, t.id, use.name, effective_settings(*plugin, use),
+                                                                    *this, url));
                 } catch (const std::exception& e) {
                     if (failures == runtime::instance_failures::strict) {
                         diags.push_back({cfg.file, setting_mark(use, e.what()), e.what()});
@@ -120,9 +116,9 @@ struct runtime::impl : host_services {
                     }
                     spdlog::error("[tenant={} plugin={}] instance failed to start, the tenant's {} webhooks will be "
                                   "answered 503 while every other tenant is served: {}",
-                                  t.id, use.plugin, use.plugin, e.what());
-                    stats.add("switchboard_plugin_errors_total", {{"tenant", t.id}, {"plugin", use.plugin}});
-                    instances.add_failure(t.id, use.plugin);
+                                  t.id, use.name, use.name, e.what());
+                    stats.add("switchboard_plugin_errors_total", {{"tenant", t.id}, {"plugin", use.name}});
+                    instances.add_failure(t.id, use.name);
                 }
             }
         }
@@ -176,6 +172,7 @@ struct runtime::impl : host_services {
         router = std::make_unique<ingress::webhook_router>(
             catalog, instances, *db, stats, clock, [this] { workers->notify(); },
             [this](const std::string& t, const std::string& p, const std::string& n, double v) { metric_add(t, p, n, v); });
+        router->set_public_url(cfg.server.public_url);
         http_server_options ho;
         ho.host = cfg.server.host;
         ho.port = cfg.server.port;

@@ -3,6 +3,7 @@
 #include <switchboard/sdk/compat.hpp>
 #include <switchboard/sdk/text.hpp>
 
+#include <boost/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <arpa/inet.h>
@@ -39,7 +40,7 @@ config_error::config_error(std::vector<diagnostic> diagnostics)
 
 const plugin_use* tenant_config::find_plugin(const std::string& name) const {
     for (auto& p : plugins)
-        if (p.plugin == name) return &p;
+        if (p.name == name) return &p;
     return nullptr;
 }
 
@@ -204,7 +205,19 @@ public:
 
         if (auto s = root["server"]; s && check_keys(s, "server",
                                                    {"listen", "max_body_bytes", "header_timeout", "idle_timeout",
-                                                    "threads", "shutdown_grace"})) {
+                                                    "threads", "shutdown_grace", "public_url"})) {
+            if (auto u = s["public_url"])
+                if (auto v = scalar(u, "public_url"); v && !v->empty()) {
+                    bool ok = (v->rfind("https://", 0) == 0 || v->rfind("http://", 0) == 0) &&
+                              v->find_first_of(" \t\r\n?#") == std::string::npos && v->size() > 8;
+                    if (!ok)
+                        error(u, "'public_url' must be the http(s) URL providers call, without query, e.g. "
+                                 "https://bot.example.com, got '" + *v + "'");
+                    else {
+                        while (!v->empty() && v->back() == '/') v->pop_back();
+                        cfg.server.public_url = *v;
+                    }
+                }
             if (auto l = s["listen"]) {
                 if (auto v = scalar(l, "listen")) {
                     auto colon = v->rfind(':');
@@ -299,6 +312,148 @@ public:
                                     "provider is claimed again and may reach the customer twice; raise delivery.lease"});
     }
 
+    /// One entry of a tenant's `plugins`: `<instance>: { [use: <plugin>,] <setting>: <value>... }`.
+    plugin_use plugin(const YAML::Node& key, const YAML::Node& settings, const std::string& where) {
+        plugin_use use;
+        use.name = use.plugin = key.Scalar();
+        use.mark = mark_of(key);
+        bool name_ok = !use.name.empty() && std::all_of(use.name.begin(), use.name.end(), [](char c) {
+            return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-' ||
+                   c == '_';
+        });
+        if (!name_ok)
+            error(key, "plugin instance name '" + use.name + "' of " + where +
+                           " may use only lowercase letters, digits, '-' and '_' (it appears in URLs)");
+        if (settings.IsNull()) return use;
+        if (!settings.IsMap()) {
+            error(settings, "settings of plugin '" + use.name + "' must be a mapping");
+            return use;
+        }
+        for (auto s = settings.begin(); s != settings.end(); ++s) {
+            setting_entry e;
+            e.name = s->first.Scalar();
+            e.key_mark = mark_of(s->first);
+            e.value_mark = mark_of(s->second);
+            if (e.name == "use") {
+                if (auto v = scalar(s->second, "use")) use.plugin = *v;
+                continue;
+            }
+            if (s->second.IsSequence() || s->second.IsMap()) {
+                auto v = collection(s->second, e.name);
+                if (!v) continue;
+                e.value = *v;
+                e.collection = true;
+            } else {
+                auto v = scalar(s->second, e.name);
+                if (!v) continue;
+                e.value = *v;
+            }
+            use.settings.push_back(std::move(e));
+        }
+        return use;
+    }
+
+    /// A YAML sequence of scalars as a JSON array of strings, or a mapping of scalars as a JSON
+    /// object of strings (list and map settings, stage parameters); nullopt (and a diagnostic) else.
+    std::optional<std::string> collection(const YAML::Node& n, const std::string& key) {
+        if (n.IsSequence()) {
+            boost::json::array out;
+            for (auto item : n) {
+                auto v = scalar(item, key + "[]");
+                if (!v) return std::nullopt;
+                out.emplace_back(*v);
+            }
+            return boost::json::serialize(out);
+        }
+        if (n.IsMap()) {
+            boost::json::object out;
+            for (auto it = n.begin(); it != n.end(); ++it) {
+                std::string k = it->first.Scalar();
+                if (it->second.IsSequence() || it->second.IsMap()) {
+                    auto inner = collection(it->second, key + "." + k);
+                    if (!inner) return std::nullopt;
+                    out[k] = boost::json::parse(*inner);
+                    continue;
+                }
+                auto v = scalar(it->second, key + "." + k);
+                if (!v) return std::nullopt;
+                out[k] = *v;
+            }
+            return boost::json::serialize(out);
+        }
+        auto v = scalar(n, key);
+        if (!v) return std::nullopt;
+        return boost::json::serialize(boost::json::value(*v));
+    }
+
+    /// `plugin.stage` or `{ stage: plugin.stage, with: {...}, budget: 8s }`.
+    std::optional<stage_call> stage_of(const YAML::Node& n, bool in_chain) {
+        stage_call c;
+        c.mark = mark_of(n);
+        if (n.IsScalar()) {
+            auto v = scalar(n, "run");
+            if (!v) return std::nullopt;
+            c.stage = *v;
+            return c;
+        }
+        if (!n.IsMap() || !check_keys(n, "a stage", {"stage", "with", "budget"})) {
+            if (!n.IsMap()) error(n, "a stage must be plugin.stage or { stage: plugin.stage, with: {...} }");
+            return std::nullopt;
+        }
+        auto stage = n["stage"];
+        if (!stage) {
+            error(n, "a stage written as a mapping needs 'stage: plugin.stage'");
+            return std::nullopt;
+        }
+        auto v = scalar(stage, "stage");
+        if (!v) return std::nullopt;
+        c.stage = *v;
+        c.mark = mark_of(stage);
+        if (auto with = n["with"]) {
+            if (!with.IsMap()) {
+                error(with, "'with' must map parameter names to values, e.g. with: { template: escalation }");
+                return std::nullopt;
+            }
+            auto params = collection(with, "with");
+            if (!params) return std::nullopt;
+            c.params_json = *params;
+        }
+        if (auto budget = n["budget"]) {
+            if (!in_chain) error(budget, "'budget' applies only to a tier of 'first_of'");
+            auto b = scalar(budget, "budget");
+            if (!b) return std::nullopt;
+            auto ms = parse_duration_ms(*b);
+            if (!ms || *ms == 0) {
+                error(budget, "'budget' must be a duration such as 8s or 500ms, got '" + *b + "'");
+                return std::nullopt;
+            }
+            c.budget_ms = *ms;
+        }
+        return c;
+    }
+
+    /// One entry of `run`: a stage, or `first_of: [stage, ...]`.
+    std::optional<route_step> route_step_of(const YAML::Node& n) {
+        route_step step;
+        step.mark = mark_of(n);
+        if (n.IsMap() && n["first_of"]) {
+            if (!check_keys(n, "a first_of step", {"first_of"})) return std::nullopt;
+            auto tiers = n["first_of"];
+            if (!tiers.IsSequence() || tiers.size() < 2) {
+                error(tiers, "'first_of' must list at least two stages to try in order");
+                return std::nullopt;
+            }
+            step.first_of = true;
+            for (auto tier : tiers)
+                if (auto c = stage_of(tier, true)) step.tiers.push_back(std::move(*c));
+            return step.tiers.empty() ? std::nullopt : std::optional<route_step>(std::move(step));
+        }
+        auto c = stage_of(n, false);
+        if (!c) return std::nullopt;
+        step.tiers.push_back(std::move(*c));
+        return step;
+    }
+
     /// A route's `when`: a mapping of event field (dotted path) to a value or a list of values.
     std::vector<route_filter> filters(const YAML::Node& when) {
         std::vector<route_filter> out;
@@ -341,31 +496,7 @@ public:
         if (auto ps = body["plugins"]) {
             if (!ps.IsMap()) error(ps, "'plugins' of " + where + " must map plugin names to their settings");
             else
-                for (auto it = ps.begin(); it != ps.end(); ++it) {
-                    plugin_use use;
-                    use.plugin = it->first.Scalar();
-                    use.mark = mark_of(it->first);
-                    auto settings = it->second;
-                    if (settings.IsNull()) {
-                        t.plugins.push_back(std::move(use));
-                        continue;
-                    }
-                    if (!settings.IsMap()) {
-                        error(settings, "settings of plugin '" + use.plugin + "' must be a mapping");
-                        continue;
-                    }
-                    for (auto s = settings.begin(); s != settings.end(); ++s) {
-                        setting_entry e;
-                        e.name = s->first.Scalar();
-                        e.key_mark = mark_of(s->first);
-                        e.value_mark = mark_of(s->second);
-                        auto v = scalar(s->second, e.name);
-                        if (!v) continue;
-                        e.value = *v;
-                        use.settings.push_back(std::move(e));
-                    }
-                    t.plugins.push_back(std::move(use));
-                }
+                for (auto it = ps.begin(); it != ps.end(); ++it) t.plugins.push_back(plugin(it->first, it->second, where));
         }
         if (auto rs = body["routes"]) {
             if (!rs.IsSequence()) error(rs, "'routes' of " + where + " must be a list");
@@ -380,18 +511,11 @@ public:
                     if (auto when = r["when"]) rc.when = filters(when);
                     auto run = r["run"];
                     if (!run) error(r, "a route of " + where + " needs 'run: [plugin.stage, ...]'");
-                    else if (run.IsScalar()) {
-                        if (auto v = scalar(run, "run")) {
-                            rc.run.push_back(*v);
-                            rc.run_marks.push_back(mark_of(run));
+                    else if (run.IsSequence())
+                        for (auto st : run) {
+                            if (auto step = route_step_of(st)) rc.run.push_back(std::move(*step));
                         }
-                    } else if (run.IsSequence()) {
-                        for (auto st : run)
-                            if (auto v = scalar(st, "run")) {
-                                rc.run.push_back(*v);
-                                rc.run_marks.push_back(mark_of(st));
-                            }
-                    } else error(run, "'run' must be a list of plugin.stage names");
+                    else if (auto step = route_step_of(run)) rc.run.push_back(std::move(*step));
                     t.routes.push_back(std::move(rc));
                 }
         }

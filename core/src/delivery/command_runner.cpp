@@ -1,6 +1,7 @@
 // Executing command jobs, with echo recovery for interrupted sends.
 #include <switchboard/core/delivery/command_runner.hpp>
 
+#include <switchboard/core/dispatch/keys.hpp>
 #include <switchboard/core/json_fields.hpp>
 #include <switchboard/sdk/events.hpp>
 
@@ -21,11 +22,12 @@ command_runner::command_runner(const delivery_config& cfg, const instance_regist
                                metrics& stats, clock_fn clock)
     : cfg_(cfg), instances_(instances), db_(db), stats_(stats), clock_(std::move(clock)), retries_(cfg, db) {}
 
-command_status command_runner::record_delivered(const job& j, const std::string& result) {
+command_status command_runner::record_delivered(const job& j, const std::string& result,
+                                                const std::vector<std::string>& events) {
     for (int attempt = 1;; ++attempt) {
         try {
-            return db_.complete_command(j, result, clock_()) == fence::held ? command_status::delivered
-                                                                             : command_status::lost;
+            return db_.complete_command(j, result, events, clock_()) == fence::held ? command_status::delivered
+                                                                                     : command_status::lost;
         } catch (const std::exception& e) {
             if (attempt == 5) throw;
             spdlog::warn("[tenant={}] job {} was delivered but recording it failed (try {} of 5): {}", j.tenant, j.id,
@@ -38,12 +40,18 @@ command_status command_runner::record_delivered(const job& j, const std::string&
 command_status command_runner::run(const job& j, double random01) {
     auto cmd = json::parse(j.payload).as_object();
     const std::string type = str(cmd, "type");
-    std::string target = str(cmd, "plugin");
-    if (target.empty()) target = str(cmd, "channel");
+    const std::string target = dispatch::command_target(cmd);
     auto inst = instances_.find(j.tenant, target);
     if (!inst) {
         retries_.record_failure(j, true, "tenant '" + j.tenant + "' has no plugin '" + target + "'", target, random01,
                                 clock_());
+        return command_status::failed;
+    }
+    if (!inst->plugin().executes(type)) {
+        retries_.record_failure(j, true,
+                                "plugin '" + inst->plugin().name() + "' does not declare command '" + type +
+                                    "' (see `switchboard plugins inspect " + inst->plugin().name() + "`)",
+                                target, random01, clock_());
         return command_status::failed;
     }
     const std::string job_ref = "job " + std::to_string(j.id);
@@ -67,19 +75,37 @@ command_status command_runner::run(const job& j, double random01) {
     if (type == events::message_send)
         if (auto c = db_.conversation(num(cmd, "conversation_id")); c && c->last_inbound_at_ms > 0)
             cmd["last_inbound_ms"] = c->last_inbound_at_ms;
-    cmd["idempotency_key"] = std::to_string(j.id);
+    call_context ctx;
+    ctx.deadline_ms = clock_() + cfg_.lease_ms;
+    ctx.attempt = j.attempts;
+    // Stable key from the route (tenant + originating provider ids); jobs queued before it existed use the job id.
+    ctx.idempotency_key = str(cmd, "idempotency_key");
+    if (ctx.idempotency_key.empty()) ctx.idempotency_key = "job-" + std::to_string(j.id);
+    cmd["idempotency_key"] = ctx.idempotency_key;
+    cmd["job_id"] = std::to_string(j.id); // what Meta echoes back as metadata: proof of which job was delivered
     auto started = std::chrono::steady_clock::now();
-    auto out = inst->execute(json::serialize(cmd));
+    auto out = inst->execute(json::serialize(cmd), ctx);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     stats_.observe("switchboard_delivery_latency_seconds", {{"plugin", target}}, seconds);
     if (out.status == SB_OK) {
         const std::string result = out.outputs.empty() ? "{}" : out.outputs.front();
+        // A result with a "type" is an event (payment.invoice.created...), and so is every further output.
+        std::vector<std::string> events;
+        for (size_t i = 0; i < out.outputs.size(); ++i) {
+            auto v = json::parse(out.outputs[i]).as_object();
+            if (!v.contains("type")) continue;
+            if (!v.contains("conversation_id") && num(cmd, "conversation_id") > 0)
+                v["conversation_id"] = num(cmd, "conversation_id");
+            v["chain_depth"] = num(cmd, "chain_depth") + 1;
+            v["origin_key"] = ctx.idempotency_key + "/" + std::to_string(i);
+            events.push_back(json::serialize(v));
+        }
         bool recovered = false;
         if (auto v = json::parse(result); v.is_object())
             if (auto* r = v.as_object().if_contains("recovered")) recovered = r->is_bool() && r->as_bool();
         stats_.add("switchboard_delivery_attempts_total",
                    {{"plugin", target}, {"outcome", recovered ? "recovered" : "success"}});
-        auto recorded = record_delivered(j, result);
+        auto recorded = record_delivered(j, result, events);
         if (recovered)
             inst->log(SB_LOG_INFO, job_ref + ": the provider shows the interrupted attempt was delivered; not sending again");
         else if (cmd.contains("recovery"))
@@ -90,6 +116,11 @@ command_status command_runner::run(const job& j, double random01) {
             inst->log(SB_LOG_INFO, job_ref + " " + type + " accepted by the provider (attempt " +
                                        std::to_string(j.attempts) + ")");
         return recorded == command_status::delivered && recovered ? command_status::already_proven : recorded;
+    }
+    if (out.status == SB_ERR_RETRY_AFTER) {
+        stats_.add("switchboard_delivery_attempts_total", {{"plugin", target}, {"outcome", "deferred"}});
+        retries_.record_deferral(j, out.retry_after_ms, out.message, target, random01, clock_());
+        return command_status::deferred;
     }
     bool retryable = out.status == SB_ERR_RETRYABLE;
     stats_.add("switchboard_delivery_attempts_total", {{"plugin", target}, {"outcome", retryable ? "retryable" : "final"}});

@@ -96,6 +96,10 @@ void worker_pool::run_route(const job& j, double random01) {
         spdlog::warn("[tenant={}] route job {} finished after its lease ran out; another worker owns it now", j.tenant,
                      j.id);
         return;
+    case dispatch::route_status::deferred:
+        stats_.add("switchboard_route_jobs_total", {{"outcome", "deferred"}});
+        retries_.record_deferral(j, r.retry_after_ms, r.error, r.plugin, random01, clock_());
+        return;
     case dispatch::route_status::failed:
         stats_.add("switchboard_route_jobs_total", {{"outcome", r.final_failure ? "final" : "retryable"}});
         retries_.record_failure(j, r.final_failure, r.error, r.plugin, random01, clock_());

@@ -8,6 +8,9 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <future>
+#include <thread>
 
 namespace switchboard::core::dispatch {
 
@@ -46,6 +49,93 @@ route_runner::route_runner(const config& cfg, const instance_registry& instances
                            clock_fn clock)
     : cfg_(cfg), instances_(instances), db_(db), stats_(stats), clock_(std::move(clock)) {}
 
+route_runner::~route_runner() {
+    // Late tiers still running in the background finish before the instances they use go away.
+    std::lock_guard lk(late_mu_);
+    late_.clear();
+}
+
+namespace {
+/// One stage call's outcome, as later stages see it (sb_call_context.earlier_outputs_json).
+json::object earlier_entry(const std::string& stage, const char* outcome, const std::string& error,
+                           const std::vector<std::string>& outputs) {
+    json::array outs;
+    for (auto& o : outputs) outs.push_back(json::parse(o));
+    return {{"stage", stage}, {"outcome", outcome}, {"error", error}, {"outputs", std::move(outs)}};
+}
+}  // namespace
+
+call_outcome route_runner::call_stage(plugin_instance& inst, const stage_call& c, const std::string& event_text,
+                                      call_context ctx, bool budgeted) {
+    const std::string sname = c.stage.substr(c.stage.find('.') + 1);
+    if (!budgeted) return inst.run_stage(sname, event_text, ctx);
+    // A tier with a budget runs on its own thread; the route stops waiting when the budget runs
+    // out (the plugin got the same deadline and should give up too) and falls through.
+    auto task = std::make_shared<std::packaged_task<call_outcome()>>(
+        [&inst, sname, event_text, ctx] { return inst.run_stage(sname, event_text, ctx); });
+    auto result = task->get_future();
+    std::thread([task] { (*task)(); }).detach();
+    if (result.wait_for(std::chrono::milliseconds(c.budget_ms)) == std::future_status::ready) return result.get();
+    {
+        std::lock_guard lk(late_mu_);
+        late_.erase(std::remove_if(late_.begin(), late_.end(),
+                                   [](std::shared_future<call_outcome>& f) {
+                                       return f.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+                                   }),
+                    late_.end());
+        late_.push_back(result.share());
+    }
+    call_outcome late;
+    late.status = SB_ERR_RETRYABLE;
+    late.message = "no answer within its budget of " + std::to_string(c.budget_ms) + " ms";
+    late.code = "late";
+    return late;
+}
+
+route_runner::step_result route_runner::run_step(const job& j, const route_step& step, const std::string& event_text,
+                                                 const std::string& origin, int stage_index, json::array& earlier) {
+    step_result r;
+    for (size_t t = 0; t < step.tiers.size(); ++t) {
+        const auto& c = step.tiers[t];
+        const bool last = t + 1 == step.tiers.size();
+        auto dot = c.stage.find('.');
+        std::string iname = c.stage.substr(0, dot);
+        auto inst = instances_.find(j.tenant, iname);
+        if (!inst) {
+            r.outcome.status = SB_ERR_FINAL;
+            r.outcome.message = "tenant has no plugin '" + iname + "'";
+            r.plugin = iname;
+            return r;
+        }
+        call_context ctx;
+        const int64_t now = clock_();
+        const bool budgeted = step.first_of && c.budget_ms > 0;
+        ctx.deadline_ms = now + (budgeted ? c.budget_ms : cfg_.delivery.lease_ms);
+        ctx.attempt = j.attempts;
+        ctx.idempotency_key = idempotency_key(j.tenant, origin, "stage:" + std::to_string(stage_index) + ":" + c.stage);
+        ctx.params_json = c.params_json;
+        ctx.earlier_outputs_json = json::serialize(earlier);
+        r.outcome = call_stage(*inst, c, event_text, std::move(ctx), budgeted);
+        r.stage = c.stage;
+        r.plugin = iname;
+        const bool answered = r.outcome.status == SB_OK && !r.outcome.outputs.empty();
+        if (r.outcome.status != SB_OK)
+            stats_.add("switchboard_plugin_errors_total", {{"tenant", j.tenant}, {"plugin", iname}});
+        if (!step.first_of || answered || last) {
+            earlier.push_back(earlier_entry(c.stage, r.outcome.status == SB_OK ? "ok" : "failed", r.outcome.message,
+                                            r.outcome.outputs));
+            return r;
+        }
+        // Falls through to the next tier; it sees why.
+        const char* why = r.outcome.code == "late" ? "late" : r.outcome.status == SB_OK ? "empty" : "failed";
+        inst->log(SB_LOG_INFO, "first_of: " + c.stage + " fell through (" + why +
+                                   (r.outcome.message.empty() ? "" : ": " + r.outcome.message) + ")");
+        stats_.add("switchboard_fallthrough_total", {{"tenant", j.tenant}, {"stage", c.stage}, {"reason", why}});
+        earlier.push_back(earlier_entry(c.stage, why, r.outcome.message, {}));
+    }
+    return r;
+}
+
 route_result route_runner::run(const job& j) {
     auto ev = json::parse(j.payload).as_object();
     const std::string type = str(ev, "type");
@@ -53,40 +143,46 @@ route_result route_runner::run(const job& j) {
     if (conv_id > 0)
         if (auto c = db_.conversation(conv_id)) ev["conversation"] = {{"id", c->id}, {"escalated", c->escalated}};
     const std::string event_text = json::serialize(ev);
+    const std::string origin = origin_key(ev);
+    const std::string event_instance = str(ev, "instance");
     auto tenant = cfg_.find_tenant(j.tenant);
     std::vector<new_job> commands;
     std::vector<std::string> emitted, emitted_types;
     int stage_index = 0;
     for (auto& r : tenant ? tenant->routes : std::vector<route_config>{}) {
         if (r.on != type || !route_applies(r, ev)) continue;
-        for (auto& stage : r.run) {
+        json::array earlier;
+        for (auto& step : r.run) {
             ++stage_index;
-            auto dot = stage.find('.');
-            std::string pname = stage.substr(0, dot), sname = stage.substr(dot + 1);
-            auto inst = instances_.find(j.tenant, pname);
-            if (!inst) return {route_status::failed, true, "tenant has no plugin '" + pname + "'", pname, 0};
-            auto out = inst->run_stage(sname, event_text);
-            if (out.status != SB_OK) {
-                stats_.add("switchboard_plugin_errors_total", {{"tenant", j.tenant}, {"plugin", pname}});
-                return {route_status::failed, out.status != SB_ERR_RETRYABLE, "stage " + stage + ": " + out.message,
-                        pname, 0};
-            }
+            auto res = run_step(j, step, event_text, origin, stage_index, earlier);
+            auto& out = res.outcome;
+            if (out.status == SB_ERR_RETRY_AFTER)
+                return {route_status::deferred, false, "stage " + res.stage + " deferred: " + out.message, res.plugin, 0,
+                        out.retry_after_ms};
+            if (out.status != SB_OK)
+                return {route_status::failed, out.status != SB_ERR_RETRYABLE,
+                        (res.stage.empty() ? std::string() : "stage " + res.stage + ": ") + out.message, res.plugin, 0};
             int k = 0;
             for (auto& o : out.outputs) {
                 auto v = json::parse(o).as_object();
                 std::string otype = str(v, "type");
-                if (!sdk::events::is_command(otype)) {
+                if (!v.contains("conversation_id") && conv_id > 0) v["conversation_id"] = conv_id;
+                if (!instances_.is_command(j.tenant, otype)) {
                     // Routed like any other event, one step deeper in the chain (a limit stops loops).
-                    if (!v.contains("conversation_id") && conv_id > 0) v["conversation_id"] = conv_id;
                     v["chain_depth"] = num(ev, "chain_depth") + 1;
+                    v["origin_key"] = origin + "/" + std::to_string(stage_index) + "." + std::to_string(k++);
                     emitted.push_back(json::serialize(v));
                     emitted_types.push_back(otype);
                     continue;
                 }
-                if (!v.contains("conversation_id") && conv_id > 0) v["conversation_id"] = conv_id;
+                // A reply goes out through the instance the conversation came in on.
+                if (!v.contains("instance") && !event_instance.empty() && str(v, "channel") == str(ev, "channel"))
+                    v["instance"] = event_instance;
                 int64_t cid = num(v, "conversation_id");
-                std::string target = str(v, "plugin");
-                if (target.empty()) target = str(v, "channel");
+                v["chain_depth"] = num(ev, "chain_depth"); // its result events chain one deeper
+                std::string target = command_target(v);
+                v["idempotency_key"] =
+                    idempotency_key(j.tenant, origin, "cmd:" + std::to_string(stage_index) + ":" + std::to_string(k));
                 commands.push_back({job_kind::command, command_lane(j.tenant, otype, target, cid),
                                     command_key(j.id, stage_index, k++), json::serialize(v)});
             }

@@ -115,6 +115,15 @@ private:
         }
         data.path = std::string(target->path());
         data.query = std::string(target->encoded_query());
+        data.target = std::string(req.target());
+        beast::error_code peer_ec;
+        auto peer = stream_.socket().remote_endpoint(peer_ec);
+        if (!peer_ec) {
+            auto addr = peer.address();
+            data.peer_address = addr.is_v6() && addr.to_v6().is_v4_mapped()
+                                    ? addr.to_v6().to_v4().to_string()
+                                    : addr.to_string();
+        }
         for (auto& f : req) data.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
         data.body = std::move(req.body());
 
@@ -144,6 +153,7 @@ private:
         auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version_);
         res->set(http::field::server, "switchboard");
         res->set(http::field::content_type, r.content_type);
+        for (auto& [name, value] : r.headers) res->insert(name, value);
         res->keep_alive(keep_alive_);
         res->body() = std::move(r.body);
         res->prepare_payload();

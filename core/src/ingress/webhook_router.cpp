@@ -85,7 +85,7 @@ webhook_router::targets webhook_router::resolve_targets(const inbound_request& i
         out.instances.push_back(inst);
         return out;
     }
-    if (in.method == "GET") {
+    if (in.method != "POST") {
         out.instances = instances_.instances_of(plugin);
         return out;
     }
@@ -108,12 +108,18 @@ void webhook_router::handle_webhook(http_request_data&& req, http_responder resp
                                     const std::vector<std::string>& segs) {
     const std::string& route = segs.size() == 2 ? route_with_tenant : route_by_account;
     auto reply = [&](int status, std::string body) { respond({status, text_plain, std::move(body), route}); };
-    if (req.method != "GET" && req.method != "POST") return reply(405, "use GET or POST\n");
-    const std::string& plugin = segs[0];
-    auto loaded = catalog_.find(plugin);
-    if (!loaded || !instances_.serves(plugin)) return reply(404, "unknown plugin '" + printable(plugin) + "'\n");
+    if (req.method != "GET" && req.method != "POST" && req.method != "OPTIONS")
+        return reply(405, "use GET or POST\n");
+    const std::string& plugin = segs[0]; // the instance name ("messenger", "staff-bot")
+    auto served = instances_.instances_of(plugin);
+    if (!instances_.serves(plugin) || (served.empty() && !catalog_.find(plugin)))
+        return reply(404, "unknown plugin '" + printable(plugin) + "'\n");
+    const loaded_plugin* loaded = served.empty() ? catalog_.find(plugin).get() : &served.front()->plugin();
 
     inbound_request in{req.method, req.path, req.query, std::move(req.headers), std::move(req.body)};
+    if (!public_url_.empty()) in.public_url = public_url_ + req.target;
+    in.peer_address = std::move(req.peer_address);
+    in.instance = segs.size() == 2 ? plugin : "";
     auto resolved = resolve_targets(in, *loaded, segs);
     if (resolved.refusal) {
         resolved.refusal->route = route;
@@ -143,7 +149,7 @@ void webhook_router::answer(const inbound_request& in, const std::string& plugin
             for (auto& [name, value] : outcomes[i].metrics) plugin_metric_(targets[i]->tenant(), plugin, name, value);
     };
     auto accepted = [](const webhook_outcome& o) { return o.status >= 200 && o.status < 300; };
-    if (in.method == "GET") {
+    if (in.method != "POST") {
         // A GET the plugin accepted with events (a provider callback such as a payment
         // notification) is stored and routed exactly like a POST, answered after the commit.
         std::vector<plugin_instance*> storing;
@@ -156,14 +162,14 @@ void webhook_router::answer(const inbound_request& in, const std::string& plugin
         if (!storing.empty()) return store_and_acknowledge(in, plugin, route, storing, with_events, std::move(respond));
         count_now();
         for (auto& o : outcomes)
-            if (accepted(o)) return respond({o.status, o.content_type, o.body, route});
+            if (accepted(o)) return respond({o.status, o.content_type, o.body, route, o.headers});
         auto& o = outcomes.back();
-        return respond({o.status, o.content_type, o.body, route});
+        return respond({o.status, o.content_type, o.body, route, o.headers});
     }
     for (auto& o : outcomes)
         if (!accepted(o)) {
             count_now();
-            return respond({o.status, o.content_type, o.body, route});
+            return respond({o.status, o.content_type, o.body, route, o.headers});
         }
     store_and_acknowledge(in, plugin, route, targets, outcomes, std::move(respond));
 }
@@ -181,7 +187,7 @@ void webhook_router::store_and_acknowledge(const inbound_request& in, const std:
     };
     auto ack = std::make_shared<pending_ack>();
     ack->remaining = outcomes.size();
-    ack->response = {outcomes[0].status, outcomes[0].content_type, outcomes[0].body, route};
+    ack->response = {outcomes[0].status, outcomes[0].content_type, outcomes[0].body, route, outcomes[0].headers};
     ack->respond = std::move(respond);
     const std::string content_type = header_value(in.headers, "content-type");
     const int64_t received = clock_();

@@ -49,9 +49,19 @@ std::string loaded_plugin::capability_names() const {
 }
 
 const sb_setting_spec* loaded_plugin::setting(const std::string& name) const {
-    for (size_t i = 0; i < descriptor_->settings_count; ++i)
-        if (descriptor_->settings[i].name && name == descriptor_->settings[i].name) return &descriptor_->settings[i];
+    for (size_t i = 0; i < descriptor_->settings_count; ++i) {
+        auto& spec = switchboard::sdk::setting_spec_at(*descriptor_, i);
+        if (spec.name && name == spec.name) return &spec;
+    }
     return nullptr;
+}
+
+bool loaded_plugin::executes(const std::string& command_type) const {
+    return switchboard::sdk::declares(descriptor_->commands, descriptor_->commands_count, command_type);
+}
+
+bool loaded_plugin::emits(const std::string& event_type) const {
+    return switchboard::sdk::declares(descriptor_->events, descriptor_->events_count, event_type);
 }
 
 bool loaded_plugin::has_stage(const std::string& stage) const {
@@ -75,6 +85,15 @@ std::shared_ptr<loaded_plugin> load_plugin(const std::string& file) {
             if (auto end = what.rfind("): "); end != std::string::npos) what = what.substr(0, end);
         }
         throw plugin_load_error("not a loadable shared object: " + what);
+    }
+    if (!lib->lib.has(SB_PLUGIN_EXPORT_NAME) && lib->lib.has(SB_PLUGIN_EXPORT_NAME_V1)) {
+        // An ABI 1.x plugin: its descriptor's leading version fields say which; refuse it by name.
+        const sb_plugin_descriptor* old = nullptr;
+        try {
+            old = lib->lib.get_alias<const sb_plugin_descriptor*()>(SB_PLUGIN_EXPORT_NAME_V1)();
+        } catch (...) {
+        }
+        throw plugin_load_error(switchboard::sdk::legacy_export_problem(old));
     }
     if (!lib->lib.has(SB_PLUGIN_EXPORT_NAME))
         throw plugin_load_error("not a Switchboard plugin: it does not export '" SB_PLUGIN_EXPORT_NAME
@@ -109,17 +128,26 @@ std::string describe_plugin_json(const loaded_plugin& plugin) {
         if (names.substr(pos, comma - pos) != "none") caps.emplace_back(names.substr(pos, comma - pos));
         pos = comma + 1;
     }
-    for (size_t i = 0; i < d.stages_count; ++i) stages.emplace_back(d.stages[i] ? d.stages[i] : "");
-    static const char* types[] = {"string", "int", "bool", "duration"};
+    auto names_of = [](const char* const* list, size_t count) {
+        boost::json::array out;
+        for (size_t i = 0; list && i < count; ++i) out.emplace_back(list[i] ? list[i] : "");
+        return out;
+    };
+    stages = names_of(d.stages, d.stages_count);
     for (size_t i = 0; i < d.settings_count; ++i) {
-        auto& spec = d.settings[i];
+        auto& spec = switchboard::sdk::setting_spec_at(d, i);
         boost::json::object o{{"name", spec.name ? spec.name : ""},
-                              {"type", spec.type < 4 ? types[spec.type] : "unknown"},
+                              {"type", switchboard::sdk::setting_type_name(spec.type)},
                               {"required", (spec.flags & SB_SETTING_REQUIRED) != 0},
                               {"secret", (spec.flags & SB_SETTING_SECRET) != 0},
                               {"description", spec.description ? spec.description : ""}};
         if (spec.default_value) o["default"] = spec.default_value;
         else o["default"] = nullptr;
+        if (spec.type == SB_SETTING_ENUM) {
+            boost::json::array choices;
+            for (auto c : switchboard::sdk::setting_choices(spec)) choices.emplace_back(c);
+            o["choices"] = std::move(choices);
+        }
         settings.push_back(std::move(o));
     }
     boost::json::object out{{"file", plugin.file()},
@@ -130,6 +158,8 @@ std::string describe_plugin_json(const loaded_plugin& plugin) {
                             {"abi", abi_version_string(d.abi_major, d.abi_minor)},
                             {"capabilities", std::move(caps)},
                             {"stages", std::move(stages)},
+                            {"commands", names_of(d.commands, d.commands_count)},
+                            {"events", names_of(d.events, d.events_count)},
                             {"settings", std::move(settings)}};
     return boost::json::serialize(out);
 }

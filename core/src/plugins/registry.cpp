@@ -1,6 +1,8 @@
 // The running plugin instances by tenant, plugin and provider account.
 #include <switchboard/core/plugins/registry.hpp>
 
+#include <switchboard/sdk/events.hpp>
+
 namespace switchboard::core {
 
 void instance_registry::add(std::unique_ptr<plugin_instance> instance) {
@@ -29,6 +31,15 @@ bool instance_registry::failed(const std::string& tenant, const std::string& plu
 }
 
 bool instance_registry::serves(const std::string& plugin) const { return served_.count(plugin) > 0; }
+
+bool instance_registry::is_command(const std::string& tenant, const std::string& type) const {
+    if (switchboard::sdk::events::is_command(type)) return true;
+    auto t = instances_.find(tenant);
+    if (t == instances_.end()) return false;
+    for (auto& [name, inst] : t->second)
+        if (inst->plugin().executes(type)) return true;
+    return false;
+}
 
 std::vector<plugin_instance*> instance_registry::instances_of(const std::string& plugin) const {
     std::vector<plugin_instance*> out;

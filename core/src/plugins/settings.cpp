@@ -4,24 +4,14 @@
 #include <switchboard/sdk/compat.hpp>
 #include <switchboard/sdk/events.hpp>
 
-#include <boost/dll/shared_library.hpp>
 #include <boost/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstring>
-#include <cerrno>
-#include <chrono>
-#include <csignal>
+#include <functional>
+#include <set>
 #include <filesystem>
 #include <fstream>
 
-#include <poll.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-extern char** environ;
 
 namespace switchboard::core {
 
@@ -46,97 +36,130 @@ std::optional<std::string> read_setting_file(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+using report_fn = std::function<void(source_mark, std::string)>;
+
+/// Checks one plugin instance of a tenant: the plugin exists, its settings are declared and well
+/// typed, required ones are set.
+void validate_use(const tenant_config& t, const plugin_use& use, const plugin_catalog& catalog, const report_fn& err) {
+    auto plugin = catalog.find(use.plugin);
+    const std::string who = use.name == use.plugin ? "plugin '" + use.plugin + "'"
+                                                   : "instance '" + use.name + "' (plugin '" + use.plugin + "')";
+    if (!plugin) {
+        std::vector<std::string> plugin_names;
+        for (auto& p : catalog.plugins) plugin_names.push_back(p->name());
+        std::string msg = "tenant '" + t.id + "' uses plugin '" + use.plugin + "', which was not found";
+        for (auto& r : catalog.refused)
+            if (fs::path(r.file).filename().string() == "switchboard-" + use.plugin + ".so")
+                msg += " (" + r.file + " was refused: " + r.reason + ")";
+        if (auto s = did_you_mean(use.plugin, plugin_names)) msg += "; did you mean '" + *s + "'?";
+        else msg += " in the plugin paths (plugins.paths)";
+        err(use.mark, msg);
+        return;
+    }
+    auto& d = plugin->descriptor();
+    std::vector<std::string> declared;
+    for (size_t i = 0; i < d.settings_count; ++i) declared.push_back(switchboard::sdk::setting_spec_at(d, i).name);
+    for (auto& s : use.settings) {
+        if (file_reference(*plugin, s.name)) {
+            if (!read_setting_file(s.value))
+                err(s.value_mark, "setting '" + s.name + "' of " + who + ": cannot read file '" + s.value + "'");
+            continue;
+        }
+        auto spec = plugin->setting(s.name);
+        if (!spec) {
+            std::string msg = who + " has no setting '" + s.name + "'";
+            if (auto m = did_you_mean(s.name, declared)) msg += "; did you mean '" + *m + "'?";
+            err(s.key_mark, msg);
+            continue;
+        }
+        bool wants_collection = spec->type == SB_SETTING_LIST || spec->type == SB_SETTING_MAP;
+        if (s.value.empty() && !(spec->flags & SB_SETTING_REQUIRED)) continue;
+        if (s.collection && !wants_collection) {
+            err(s.value_mark, "setting '" + s.name + "' of " + who + " must be a single value, got a " +
+                                  (s.value[0] == '[' ? "list" : "mapping"));
+            continue;
+        }
+        if (!s.collection && wants_collection) {
+            err(s.value_mark, "setting '" + s.name + "' of " + who + " must be a " +
+                                  (spec->type == SB_SETTING_LIST ? "list, e.g. [a, b]" : "mapping, e.g. { key: value }"));
+            continue;
+        }
+        if (auto hint = switchboard::sdk::setting_value_problem(*spec, s.value)) {
+            std::string shown = (spec->flags & SB_SETTING_SECRET) ? "(secret value hidden)" : "'" + s.value + "'";
+            err(s.value_mark, "setting '" + s.name + "' of " + who + " must be " + *hint + ", got " + shown);
+        }
+    }
+    for (size_t i = 0; i < d.settings_count; ++i) {
+        auto& spec = switchboard::sdk::setting_spec_at(d, i);
+        if (!(spec.flags & SB_SETTING_REQUIRED)) continue;
+        auto it = std::find_if(use.settings.begin(), use.settings.end(), [&](const setting_entry& e) {
+            return e.name == spec.name || e.name == std::string(spec.name) + "_file";
+        });
+        if (it == use.settings.end() || it->value.empty())
+            err(use.mark, who + " of tenant '" + t.id + "' requires setting '" + spec.name + "' (" +
+                              (spec.description ? spec.description : "") + ")");
+    }
+}
+
+/// Checks one stage of a route: `instance.stage`, the instance enabled, the stage provided.
+void validate_stage(const tenant_config& t, const stage_call& c, const plugin_catalog& catalog, const report_fn& err) {
+    auto dot = c.stage.find('.');
+    if (dot == std::string::npos) {
+        err(c.mark, "stage '" + c.stage + "' must be written plugin.stage, e.g. templates.reply");
+        return;
+    }
+    std::string iname = c.stage.substr(0, dot), sname = c.stage.substr(dot + 1);
+    auto use = t.find_plugin(iname);
+    if (!use) {
+        err(c.mark, "stage '" + c.stage + "' needs plugin '" + iname + "' enabled for tenant '" + t.id +
+                        "' under its 'plugins'");
+        return;
+    }
+    auto plugin = catalog.find(use->plugin);
+    if (plugin && !plugin->has_stage(sname)) {
+        std::vector<std::string> stages;
+        for (size_t k = 0; k < plugin->descriptor().stages_count; ++k) stages.push_back(plugin->descriptor().stages[k]);
+        std::string msg = "plugin '" + use->plugin + "' has no stage '" + sname + "'";
+        if (auto s = did_you_mean(sname, stages)) msg += "; did you mean '" + iname + "." + *s + "'?";
+        err(c.mark, msg);
+    }
+}
+
+/// Checks a route: its event type is not a near miss of an SDK or declared event, and its stages.
+void validate_route(const tenant_config& t, const route_config& r, const plugin_catalog& catalog,
+                    const report_fn& err) {
+    // Plugins define event types of their own (declared in their descriptors), so only a near
+    // miss of a known event name is an error: almost certainly a typo that would never match.
+    std::vector<std::string> known = {std::string(sdk_events::message_received), std::string(sdk_events::message_echoed),
+                                      std::string(sdk_events::message_status),
+                                      std::string(sdk_events::conversation_escalated),
+                                      std::string(sdk_events::webhook_unhandled)};
+    for (auto& use : t.plugins)
+        if (auto p = catalog.find(use.plugin))
+            for (size_t i = 0; i < p->descriptor().events_count; ++i)
+                if (p->descriptor().events[i]) known.emplace_back(p->descriptor().events[i]);
+    if (std::find(known.begin(), known.end(), r.on) == known.end())
+        if (auto s = did_you_mean(r.on, known))
+            err(r.mark, "route of tenant '" + t.id + "' is on unknown event type '" + r.on + "'; did you mean '" + *s + "'?");
+    for (auto& step : r.run)
+        for (auto& c : step.tiers) validate_stage(t, c, catalog, err);
+}
+
+}  // namespace
+
 std::vector<diagnostic> validate_tenants(const config& cfg, const plugin_catalog& catalog) {
     std::vector<diagnostic> out;
-    std::vector<std::string> plugin_names;
-    for (auto& p : catalog.plugins) plugin_names.push_back(p->name());
-    auto err = [&](source_mark m, std::string msg) { out.push_back({cfg.file, m, std::move(msg)}); };
-
+    report_fn err = [&](source_mark m, std::string msg) { out.push_back({cfg.file, m, std::move(msg)}); };
     for (auto& t : cfg.tenants) {
+        std::set<std::string> names;
         for (auto& use : t.plugins) {
-            auto plugin = catalog.find(use.plugin);
-            if (!plugin) {
-                std::string msg = "tenant '" + t.id + "' uses plugin '" + use.plugin + "', which was not found";
-                for (auto& r : catalog.refused)
-                    if (fs::path(r.file).filename().string() == "switchboard-" + use.plugin + ".so")
-                        msg += " (" + r.file + " was refused: " + r.reason + ")";
-                if (auto s = did_you_mean(use.plugin, plugin_names)) msg += "; did you mean '" + *s + "'?";
-                else msg += " in the plugin paths (plugins.paths)";
-                err(use.mark, msg);
-                continue;
-            }
-            std::vector<std::string> declared;
-            for (size_t i = 0; i < plugin->descriptor().settings_count; ++i)
-                declared.push_back(plugin->descriptor().settings[i].name);
-            for (auto& s : use.settings) {
-                if (file_reference(*plugin, s.name)) {
-                    if (!read_setting_file(s.value))
-                        err(s.value_mark, "setting '" + s.name + "' of plugin '" + use.plugin + "': cannot read file '" +
-                                              s.value + "'");
-                    continue;
-                }
-                auto spec = plugin->setting(s.name);
-                if (!spec) {
-                    std::string msg = "plugin '" + use.plugin + "' has no setting '" + s.name + "'";
-                    if (auto m = did_you_mean(s.name, declared)) msg += "; did you mean '" + *m + "'?";
-                    err(s.key_mark, msg);
-                    continue;
-                }
-                if (s.value.empty() && !(spec->flags & SB_SETTING_REQUIRED)) continue;
-                if (auto hint = switchboard::sdk::setting_value_problem(spec->type, s.value)) {
-                    std::string shown = (spec->flags & SB_SETTING_SECRET) ? "(secret value hidden)" : "'" + s.value + "'";
-                    err(s.value_mark, "setting '" + s.name + "' of plugin '" + use.plugin + "' must be " + *hint +
-                                          ", got " + shown);
-                }
-            }
-            for (size_t i = 0; i < plugin->descriptor().settings_count; ++i) {
-                auto& spec = plugin->descriptor().settings[i];
-                if (!(spec.flags & SB_SETTING_REQUIRED)) continue;
-                auto it = std::find_if(use.settings.begin(), use.settings.end(), [&](const setting_entry& e) {
-                    return e.name == spec.name || e.name == std::string(spec.name) + "_file";
-                });
-                if (it == use.settings.end() || it->value.empty())
-                    err(use.mark, "plugin '" + use.plugin + "' of tenant '" + t.id + "' requires setting '" +
-                                      spec.name + "' (" + (spec.description ? spec.description : "") + ")");
-            }
+            if (!names.insert(use.name).second)
+                err(use.mark, "tenant '" + t.id + "' names plugin instance '" + use.name + "' twice");
+            validate_use(t, use, catalog, err);
         }
-        for (auto& r : t.routes) {
-            // Plugins may define event types of their own, so only a near miss of an SDK event
-            // name is an error: it is almost certainly a typo that would silently never match.
-            static const std::vector<std::string> known_events = {
-                std::string(sdk_events::message_received), std::string(sdk_events::message_echoed),
-                std::string(sdk_events::message_status), std::string(sdk_events::conversation_escalated),
-                std::string(sdk_events::webhook_unhandled)};
-            if (std::find(known_events.begin(), known_events.end(), r.on) == known_events.end()) {
-                if (auto s = did_you_mean(r.on, known_events))
-                    err(r.mark, "route of tenant '" + t.id + "' is on unknown event type '" + r.on + "'; did you mean '" +
-                                    *s + "'?");
-            }
-            for (size_t i = 0; i < r.run.size(); ++i) {
-                const auto& stage = r.run[i];
-                auto m = i < r.run_marks.size() ? r.run_marks[i] : r.mark;
-                auto dot = stage.find('.');
-                if (dot == std::string::npos) {
-                    err(m, "stage '" + stage + "' must be written plugin.stage, e.g. templates.reply");
-                    continue;
-                }
-                std::string pname = stage.substr(0, dot), sname = stage.substr(dot + 1);
-                if (!t.find_plugin(pname)) {
-                    err(m, "stage '" + stage + "' needs plugin '" + pname + "' enabled for tenant '" + t.id +
-                               "' under its 'plugins'");
-                    continue;
-                }
-                auto plugin = catalog.find(pname);
-                if (plugin && !plugin->has_stage(sname)) {
-                    std::vector<std::string> stages;
-                    for (size_t k = 0; k < plugin->descriptor().stages_count; ++k)
-                        stages.push_back(plugin->descriptor().stages[k]);
-                    std::string msg = "plugin '" + pname + "' has no stage '" + sname + "'";
-                    if (auto s = did_you_mean(sname, stages)) msg += "; did you mean '" + pname + "." + *s + "'?";
-                    err(m, msg);
-                }
-            }
-        }
+        for (auto& r : t.routes) validate_route(t, r, catalog, err);
     }
     return out;
 }
@@ -145,7 +168,7 @@ std::vector<std::pair<std::string, std::string>> effective_settings(const loaded
     std::vector<std::pair<std::string, std::string>> out;
     auto& d = plugin.descriptor();
     for (size_t i = 0; i < d.settings_count; ++i) {
-        auto& spec = d.settings[i];
+        auto& spec = switchboard::sdk::setting_spec_at(d, i);
         auto it = std::find_if(use.settings.begin(), use.settings.end(),
                                [&](const setting_entry& e) { return e.name == spec.name; });
         auto file = std::find_if(use.settings.begin(), use.settings.end(), [&](const setting_entry& e) {

@@ -161,6 +161,20 @@ ingest_result sql_store::ingest_one(soci::session& s, writer_statements& w, cons
             file_message(w, f, ev, type, text);
             continue;
         }
+        if (!str(ev, "dedupe_key").empty()) {
+            // A provider id the plugin marked (Telegram update_id, a payment callback's id): a
+            // retry of the same callback is stored as a webhook but files no second event.
+            auto eid = insert_emitted_event(s, r.tenant, ev, text, w.now);
+            if (!eid) {
+                ++f.result.duplicates;
+                continue;
+            }
+            if (type == events::message_status) apply_status(s, r.tenant, w.channel, ev, w.now);
+            f.stored(type);
+            ev["event_id"] = *eid;
+            start_route(w, f, ev, type, 0, *eid);
+            continue;
+        }
         if (type == events::message_status) apply_status(s, r.tenant, w.channel, ev, w.now);
         else if (type == events::webhook_unhandled) f.mark_unhandled(str(ev, "reason"));
         long long eid = insert_event(w, type, text);

@@ -208,27 +208,49 @@ fence sql_store::complete_route(const job& j, const std::vector<new_job>& comman
             s << insert_job_sql, soci::use(j.tenant), soci::use(kind), soci::use(c.lane), soci::use(c.idem_key),
                 soci::use(c.payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms), soci::use(c.lane);
         }
-        for (auto& e : emitted) {
-            auto v = json::parse(e).as_object();
-            std::string type = str(v, "type");
-            if (type == events::conversation_escalated) {
-                int64_t cid = num(v, "conversation_id");
-                s << "UPDATE conversations SET escalated = 1, escalated_at_ms = :n WHERE id = :id AND tenant = :t",
-                    soci::use(now_ms), soci::use(cid), soci::use(j.tenant);
-            }
-            std::string channel = str(v, "channel");
-            long long event_id = 0;
-            s << "INSERT INTO events (tenant, channel, type, payload, created_at_ms) VALUES (:t, :c, :ty, :p, :n) "
-                 "RETURNING id",
-                soci::use(j.tenant), soci::use(channel), soci::use(type), soci::use(e), soci::use(now_ms),
-                soci::into(event_id);
-            route_emitted(s, j.tenant, v, type, event_id, now_ms);
-        }
+        file_emitted(s, j.tenant, emitted, now_ms);
         commit(s);
         return fence::held;
     } catch (...) {
         rollback(s);
         throw;
+    }
+}
+
+std::optional<long long> sql_store::insert_emitted_event(soci::session& s, const std::string& tenant,
+                                                         const json::object& v, const std::string& text, int64_t now_ms) {
+    std::string type = str(v, "type"), channel = str(v, "channel");
+    long long event_id = 0;
+    std::string dedupe = str(v, "dedupe_key");
+    if (dedupe.empty()) {
+        s << "INSERT INTO events (tenant, channel, type, payload, created_at_ms) VALUES (:t, :c, :ty, :p, :n) RETURNING id",
+            soci::use(tenant), soci::use(channel), soci::use(type), soci::use(text), soci::use(now_ms), soci::into(event_id);
+        return event_id;
+    }
+    // One event per dedupe key and instance: a provider's retry of a callback files nothing new.
+    std::string instance = str(v, "instance");
+    std::string key = (instance.empty() ? channel : instance) + "/" + dedupe;
+    s << "INSERT INTO events (tenant, channel, type, payload, created_at_ms, dedupe_key) VALUES (:t, :c, :ty, :p, :n, :k) "
+         "ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING id",
+        soci::use(tenant), soci::use(channel), soci::use(type), soci::use(text), soci::use(now_ms), soci::use(key),
+        soci::into(event_id);
+    if (!s.got_data()) return std::nullopt;
+    return event_id;
+}
+
+void sql_store::file_emitted(soci::session& s, const std::string& tenant, const std::vector<std::string>& emitted,
+                             int64_t now_ms) {
+    for (auto& e : emitted) {
+        auto v = json::parse(e).as_object();
+        std::string type = str(v, "type");
+        auto event_id = insert_emitted_event(s, tenant, v, e, now_ms);
+        if (!event_id) continue; // a duplicate
+        if (type == events::conversation_escalated) {
+            int64_t cid = num(v, "conversation_id");
+            s << "UPDATE conversations SET escalated = 1, escalated_at_ms = :n WHERE id = :id AND tenant = :t",
+                soci::use(now_ms), soci::use(cid), soci::use(tenant);
+        }
+        route_emitted(s, tenant, v, type, *event_id, now_ms);
     }
 }
 
@@ -245,7 +267,8 @@ void sql_store::route_emitted(soci::session& s, const std::string& tenant, json:
         soci::use(payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms), soci::use(spec->lane);
 }
 
-fence sql_store::complete_command(const job& j, const std::string& result_json, int64_t now_ms) {
+fence sql_store::complete_command(const job& j, const std::string& result_json, const std::vector<std::string>& emitted,
+                                  int64_t now_ms) {
     soci::session s(*pool_);
     auto cmd = json::parse(j.payload).as_object();
     const bool send = str(cmd, "type") == events::message_send;
@@ -263,6 +286,7 @@ fence sql_store::complete_command(const job& j, const std::string& result_json, 
             begin(s);
         } else {
             s << "UPDATE jobs SET result = :r WHERE id = :id", soci::use(result_json), soci::use(j.id);
+            file_emitted(s, j.tenant, emitted, now_ms);
         }
         if (send) record_outbound(s, j, cmd, mid, "sent", "", now_ms);
         commit(s);

@@ -55,7 +55,8 @@ public:
     fence extend_lease(const job& j, int64_t lease_until_ms, int64_t now_ms) override;
     fence complete_route(const job& j, const std::vector<new_job>& commands, const std::vector<std::string>& events,
                          int64_t now_ms) override;
-    fence complete_command(const job& j, const std::string& result_json, int64_t now_ms) override;
+    fence complete_command(const job& j, const std::string& result_json, const std::vector<std::string>& events,
+                           int64_t now_ms) override;
     fence retry_later(const job& j, const std::string& error, int64_t next_attempt_at_ms, int64_t now_ms) override;
     fence dead_letter(const job& j, const std::string& error, int64_t now_ms) override;
     int release_running(int64_t now_ms) override;
@@ -71,6 +72,15 @@ public:
                                       int64_t now_ms) override;
     void kv_put(const std::string& tenant, const std::string& plugin, const std::string& key, const std::string& value,
                 std::optional<int64_t> expires_at_ms) override;
+    void kv_delete(const std::string& tenant, const std::string& plugin, const std::string& key) override;
+    int64_t kv_increment(const std::string& tenant, const std::string& plugin, const std::string& key, int64_t delta,
+                         std::optional<int64_t> expires_at_ms, int64_t now_ms) override;
+    std::vector<history_message> conversation_history(const std::string& tenant, int64_t conversation_id,
+                                                      int max_messages) override;
+    std::optional<contact_record> contact(const std::string& tenant, const std::string& channel,
+                                          const std::string& provider_id) override;
+    void save_contact(const std::string& tenant, const std::string& channel, const std::string& provider_id,
+                      const contact_record& contact, int64_t now_ms) override;
 
 private:
     struct pending {
@@ -100,6 +110,12 @@ private:
     /// running it died): reads first, writes only when there is one.
     void give_up_on_dead_attempts(soci::session& s, int64_t now, int max_attempts);
 
+    /// Files events emitted by a stage or a command (conversation.escalated applied; dedupe keys
+    /// honoured) and creates their route jobs.
+    void file_emitted(soci::session& s, const std::string& tenant, const std::vector<std::string>& emitted, int64_t now_ms);
+    /// Inserts one emitted event; nullopt when its dedupe key was filed before.
+    std::optional<long long> insert_emitted_event(soci::session& s, const std::string& tenant, const json::object& v,
+                                                  const std::string& text, int64_t now_ms);
     /// Creates the route job of an event a stage emitted, when the tenant routes its type.
     void route_emitted(soci::session& s, const std::string& tenant, json::object& event, const std::string& type,
                        int64_t event_id, int64_t now_ms);

@@ -19,7 +19,7 @@ templates_instance::templates_instance(const sdk::host& host, const sdk::setting
         templates_.apply_overrides_json(document, "setting 'templates' (the contents of templates_file)");
 }
 
-void templates_instance::run_stage(std::string_view stage, const boost::json::object& event, sdk::emitter& out) {
+void templates_instance::run_stage(const sdk::call&, std::string_view stage, const boost::json::object& event, sdk::emitter& out) {
     if (stage != reply_stage)
         throw sdk::plugin_error(sdk::error_kind::final, "unknown stage 'templates." + std::string(stage) +
                                                             "': the templates plugin provides only templates.reply");

@@ -1,6 +1,7 @@
 // The built switchboard-templates.so, through the C ABI only, as the host loads it: registration
 // (name, capabilities, stages, declared settings) and one reply through create/run_stage/destroy.
 #include <switchboard/abi.h>
+#include <switchboard/sdk/compat.hpp>
 
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -19,7 +20,21 @@ struct collected {
     std::vector<std::string> items;
 };
 
-void collect(void* ctx, sb_str item) { static_cast<collected*>(ctx)->items.emplace_back(item.data, item.size); }
+sb_status collect(void* ctx, sb_str item) {
+    static_cast<collected*>(ctx)->items.emplace_back(item.data, item.size);
+    return SB_OK;
+}
+
+/// An ABI 2.0 instance config for tenant "demo".
+sb_instance_config demo_config(const sb_setting_value* values, size_t count) {
+    sb_instance_config c{};
+    c.struct_size = sizeof c;
+    c.tenant = {"demo", 4};
+    c.instance = {"templates", 9};
+    c.settings = values;
+    c.settings_count = count;
+    return c;
+}
 
 sb_str s(const char* text) { return sb_str{text, std::strlen(text)}; }
 
@@ -58,7 +73,7 @@ TEST_CASE("the templates plugin describes itself through the C ABI", "[templates
         const char* default_value;
     };
     const expected_setting expected[] = {
-        {"locale", SB_SETTING_STRING, "en"},
+        {"locale", SB_SETTING_ENUM, "en"},
         {"detect_language", SB_SETTING_BOOL, "true"},
         {"business_name", SB_SETTING_STRING, "our shop"},
         {"templates_file", SB_SETTING_STRING, nullptr},
@@ -66,7 +81,7 @@ TEST_CASE("the templates plugin describes itself through the C ABI", "[templates
     };
     REQUIRE(d->settings_count == std::size(expected));
     for (size_t i = 0; i < d->settings_count; ++i) {
-        const sb_setting_spec& spec = d->settings[i];
+        const sb_setting_spec& spec = switchboard::sdk::setting_spec_at(*d, i);
         INFO(spec.name);
         CHECK(std::string(spec.name) == expected[i].name);
         CHECK(spec.type == expected[i].type);
@@ -88,11 +103,11 @@ TEST_CASE("the templates plugin replies through create, run_stage and destroy", 
     const sb_setting_value values[] = {{s("locale"), s("mn")},
                                        {s("detect_language"), s("true")},
                                        {s("business_name"), s("Номин")}};
-    const sb_instance_config config{s("demo"), values, std::size(values)};
+    const sb_instance_config config = demo_config(values, std::size(values));
     sb_host_api api{};
     api.struct_size = sizeof api;
     void* instance = nullptr;
-    sb_error error{};
+    sb_error error = switchboard::sdk::make_error();
     REQUIRE(d->create(&api, &config, &instance, &error) == SB_OK);
     REQUIRE(instance != nullptr);
 
@@ -100,8 +115,10 @@ TEST_CASE("the templates plugin replies through create, run_stage and destroy", 
         "contact":{"provider_id":"psid-1","name":"Сараа"},"text":"Сайн байна уу, оператор",
         "conversation":{"id":7,"escalated":false}})";
     collected out;
-    sb_sink sink{&out, collect};
-    REQUIRE(d->run_stage(instance, s("reply"), s(event), &sink, &error) == SB_OK);
+    sb_sink sink{sizeof(sb_sink), &out, collect};
+    sb_call_context context{};
+    context.struct_size = sizeof context;
+    REQUIRE(d->run_stage(instance, &context, s("reply"), s(event), &sink, &error) == SB_OK);
     REQUIRE(out.items.size() == 2);
     auto escalated = boost::json::parse(out.items[0]).as_object();
     CHECK(escalated.at("type") == "conversation.escalated");
@@ -113,9 +130,9 @@ TEST_CASE("the templates plugin replies through create, run_stage and destroy", 
     CHECK_THAT(std::string(send.at("text").as_string()), Catch::Contains("Сараа"));
 
     out.items.clear();
-    CHECK(d->run_stage(instance, s("other"), s(event), &sink, &error) == SB_ERR_FINAL);
+    CHECK(d->run_stage(instance, &context, s("other"), s(event), &sink, &error) == SB_ERR_FINAL);
     CHECK_THAT(std::string(error.message), Catch::Contains("templates.reply"));
-    CHECK(d->run_stage(instance, s("reply"), s("not json"), &sink, &error) != SB_OK);
+    CHECK(d->run_stage(instance, &context, s("reply"), s("not json"), &sink, &error) != SB_OK);
     CHECK(out.items.empty());
     d->destroy(instance);
 }
@@ -124,11 +141,11 @@ TEST_CASE("the templates plugin refuses an unsupported locale at create", "[temp
     const sb_plugin_descriptor* d = load_templates_plugin();
     REQUIRE(d != nullptr);
     const sb_setting_value values[] = {{s("locale"), s("ru")}};
-    const sb_instance_config config{s("demo"), values, std::size(values)};
+    const sb_instance_config config = demo_config(values, std::size(values));
     sb_host_api api{};
     api.struct_size = sizeof api;
     void* instance = nullptr;
-    sb_error error{};
+    sb_error error = switchboard::sdk::make_error();
     CHECK(d->create(&api, &config, &instance, &error) == SB_ERR_INVALID);
     CHECK(std::string(error.message) == "locale 'ru' is not supported: use en or mn");
     CHECK(instance == nullptr);

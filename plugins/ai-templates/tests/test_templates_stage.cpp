@@ -26,8 +26,9 @@ namespace {
 // Collects what a stage emits, parsed back from the JSON text that crossed the sink.
 class capture {
 public:
-    capture() : sink_{this, [](void* ctx, sb_str item) {
+    capture() : sink_{sizeof(sb_sink), this, [](void* ctx, sb_str item) {
                           static_cast<capture*>(ctx)->items.push_back(json::parse(sdk::view(item)).as_object());
+                          return SB_OK;
                       }} {}
     capture(const capture&) = delete;
     capture& operator=(const capture&) = delete;
@@ -94,7 +95,7 @@ json::object message(std::string_view text, bool escalated = false) {
 std::vector<json::object> run(templates_instance& inst, const json::object& event) {
     capture cap;
     sdk::emitter out(cap.sink());
-    inst.run_stage("reply", event, out);
+    inst.run_stage(sdk::call(), "reply", event, out);
     return std::move(cap.items);
 }
 
@@ -436,13 +437,13 @@ TEST_CASE("the stage refuses other stage names and events", "[templates]") {
     capture cap;
     sdk::emitter out(cap.sink());
 
-    auto e = thrown_by([&] { inst.run_stage("answer", message("hi"), out); });
+    auto e = thrown_by([&] { inst.run_stage(sdk::call(), "answer", message("hi"), out); });
     CHECK(e.kind() == sdk::error_kind::final);
     CHECK_THAT(std::string(e.what()), Catch::Contains("templates.answer") && Catch::Contains("templates.reply"));
 
     auto echo = message("hi");
     echo["type"] = "message.echoed";
-    e = thrown_by([&] { inst.run_stage("reply", echo, out); });
+    e = thrown_by([&] { inst.run_stage(sdk::call(), "reply", echo, out); });
     CHECK(e.kind() == sdk::error_kind::invalid);
     CHECK_THAT(std::string(e.what()), Catch::Contains("message.echoed"));
     CHECK(cap.items.empty());
@@ -454,7 +455,7 @@ TEST_CASE("the stage refuses events that lack what the reply needs, naming the f
     sdk::emitter out(cap.sink());
     auto refused = [&](json::object event, const char* field) {
         INFO("field: " << field);
-        auto e = thrown_by([&] { inst.run_stage("reply", event, out); });
+        auto e = thrown_by([&] { inst.run_stage(sdk::call(), "reply", event, out); });
         CHECK(e.kind() == sdk::error_kind::invalid);
         CHECK_THAT(std::string(e.what()), Catch::Contains(std::string("'") + field + "'"));
     };

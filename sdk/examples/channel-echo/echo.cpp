@@ -13,7 +13,6 @@
 
 #include <boost/json.hpp>
 
-#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -28,24 +27,8 @@ using sdk::plugin_error;
 constexpr std::string_view channel = "echo";
 constexpr std::string_view secret_header = "X-Echo-Secret";
 
-constexpr sb_setting_spec settings_spec[] = {
-    {"shared_secret", SB_SETTING_STRING, SB_SETTING_REQUIRED | SB_SETTING_SECRET, nullptr,
-     "value the sender puts in the X-Echo-Secret header of every webhook"},
-    {"reply_url", SB_SETTING_STRING, SB_SETTING_REQUIRED, nullptr,
-     "http(s) URL replies are POSTed to as JSON {to, text, idempotency_key}"},
-    {"timeout", SB_SETTING_DURATION, 0, "5s", "timeout of one POST to reply_url"},
-};
-
-constexpr const char* stages[] = {"reply"};
-
-bool string_equals(const json::value* v, std::string_view expected) {
-    return v && v->is_string() && v->get_string() == expected;
-}
-
-const json::string* string_field(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_string() && !v->get_string().empty() ? &v->get_string() : nullptr;
-}
+using sdk::has_type;
+using sdk::string_field;
 
 json::object unhandled(std::string_view reason, json::value raw) {
     return {{"type", events::webhook_unhandled}, {"channel", channel}, {"reason", reason}, {"raw", std::move(raw)}};
@@ -106,7 +89,7 @@ public:
             return;
         }
         json::object event = normalize(request.body(), host_.now_ms());
-        if (string_equals(event.if_contains("type"), events::webhook_unhandled))
+        if (has_type(event, events::webhook_unhandled))
             host_.warn("webhook.unhandled stored: " + std::string(event.at("reason").as_string()));
         result.emit(event);
         host_.metric("webhook_events");
@@ -115,10 +98,12 @@ public:
 
     /// Stage `reply`: answers an echo message.received with "echo: <text>". Events of other
     /// channels and types pass untouched, so the stage can sit in a route shared with them.
-    void run_stage(std::string_view stage, const json::object& event, sdk::emitter& out) override {
+    /// With `with: { prefix: "..." }` in the route, replies start with that instead of "echo: ".
+    void run_stage(const sdk::call& call, std::string_view stage, const json::object& event, sdk::emitter& out) override {
         if (stage != "reply") throw plugin_error(error_kind::final, "unknown stage 'echo." + std::string(stage) + "'");
-        if (!string_equals(event.if_contains("type"), events::message_received) ||
-            !string_equals(event.if_contains("channel"), channel))
+        auto* event_channel = event.if_contains("channel");
+        if (!has_type(event, events::message_received) || !event_channel || !event_channel->is_string() ||
+            event_channel->get_string() != channel)
             return;
         auto* contact = event.if_contains("contact");
         auto* from = contact && contact->is_object() ? string_field(contact->get_object(), "provider_id") : nullptr;
@@ -130,7 +115,7 @@ public:
         json::object send{{"type", events::message_send},
                           {"channel", channel},
                           {"recipient", {{"provider_id", *from}}},
-                          {"text", "echo: " + std::string(text->get_string())}};
+                          {"text", call.param("prefix", "echo: ") + std::string(text->get_string())}};
         if (auto* conversation = event.if_contains("conversation"); conversation && conversation->is_object())
             if (auto* id = conversation->get_object().if_contains("id")) send["conversation_id"] = *id;
         if (auto* mid = event.if_contains("provider_message_id")) send["in_reply_to"] = *mid;
@@ -138,26 +123,26 @@ public:
     }
 
     /// message.send → POST reply_url. Safe to repeat: the receiver deduplicates on Idempotency-Key,
-    /// which is the job id the host puts in every command.
+    /// the call's idempotency key (the same on every retry, derived from the inbound message id).
     /// @returns {"provider_message_id": the response's "id", or the idempotency key when it has none}.
     /// @throws plugin_error: (invalid) for another command or missing fields; (retryable) on
     ///         transport failure, 429 and 5xx; (final, code "http_<status>") for any other non-2xx.
-    json::object execute(const json::object& command) override {
-        if (!string_equals(command.if_contains("type"), events::message_send))
+    json::object execute(const sdk::call& context, const json::object& command) override {
+        if (!has_type(command, events::message_send))
             throw plugin_error(error_kind::invalid, "the echo channel executes only message.send");
         auto* recipient = command.if_contains("recipient");
         auto* to = recipient && recipient->is_object() ? string_field(recipient->get_object(), "provider_id") : nullptr;
         auto* text = string_field(command, "text");
-        auto* key = string_field(command, "idempotency_key");
+        const std::string& key = context.idempotency_key();
         if (!to || !text)
             throw plugin_error(error_kind::invalid, "message.send needs recipient.provider_id and a non-empty text");
-        if (!key) throw plugin_error(error_kind::invalid, "message.send has no idempotency_key (the host sets the job id)");
+        if (key.empty()) throw plugin_error(error_kind::invalid, "the call has no idempotency key");
 
         sdk::http_call call;
         call.method = "POST";
         call.url = reply_url_;
-        call.headers = {{"Content-Type", "application/json"}, {"Idempotency-Key", std::string(*key)}};
-        call.body = json::serialize(json::object{{"to", *to}, {"text", *text}, {"idempotency_key", *key}});
+        call.headers = {{"Content-Type", "application/json"}, {"Idempotency-Key", key}};
+        call.body = json::serialize(json::object{{"to", *to}, {"text", *text}, {"idempotency_key", key}});
         call.timeout_ms = static_cast<unsigned>(timeout_ms_);
         sdk::http_response response = host_.http(call);
 
@@ -167,7 +152,7 @@ public:
             boost::system::error_code ec;
             json::value body = json::parse(response.body, ec);
             const json::string* id = !ec && body.is_object() ? string_field(body.as_object(), "id") : nullptr;
-            return {{"provider_message_id", id ? *id : *key}};
+            return {{"provider_message_id", id ? json::string(*id) : json::string(key)}};
         }
         host_.metric("send_failures");
         // The response body is not quoted: a receiver may echo the message text back in it.
@@ -191,10 +176,15 @@ const sdk::plugin_info info{
     .license = "Apache-2.0",
     .description = "Example channel: shared-secret webhooks in, replies POSTed to a configurable URL",
     .capabilities = SB_CAP_CHANNEL | SB_CAP_STAGE,
-    .settings = settings_spec,
-    .settings_count = std::size(settings_spec),
-    .stages = stages,
-    .stages_count = std::size(stages),
+    .settings = {{.name = "shared_secret", .required = true, .secret = true,
+                  .description = "value the sender puts in the X-Echo-Secret header of every webhook"},
+                 {.name = "reply_url", .required = true,
+                  .description = "http(s) URL replies are POSTed to as JSON {to, text, idempotency_key}"},
+                 {.name = "timeout", .type = sdk::setting_type::duration, .default_value = "5s",
+                  .description = "timeout of one POST to reply_url"}},
+    .stages = {"reply"},
+    .commands = {events::message_send.data()},
+    .events = {events::message_received.data(), events::webhook_unhandled.data()},
 };
 
 }  // namespace

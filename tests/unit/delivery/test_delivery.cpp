@@ -134,11 +134,11 @@ TEST_CASE("a worker whose lease ran out cannot finish, fail or postpone the job 
     CHECK(p.db->retry_later(*stale, "late failure", p.now + 1000, p.now) == fence::lost);
     CHECK(p.db->dead_letter(*stale, "late failure", p.now) == fence::lost);
     CHECK(p.db->postpone(*stale, p.now + 1000, p.now) == fence::lost);
-    CHECK(p.db->complete_command(*stale, R"({"provider_message_id":"m_x"})", p.now) == fence::lost);
+    CHECK(p.db->complete_command(*stale, R"({"provider_message_id":"m_x"})", {}, p.now) == fence::lost);
     CHECK(p.db->job_counts()["running"] == 1); // still the current worker's
     // The stale attempt was delivered all the same: its record lets the current worker see it.
     CHECK(p.db->delivered_by_job(stale->id) == std::optional<std::string>("m_x"));
-    CHECK(p.db->complete_command(*current, R"({"provider_message_id":"m_x"})", p.now) == fence::held);
+    CHECK(p.db->complete_command(*current, R"({"provider_message_id":"m_x"})", {}, p.now) == fence::held);
     CHECK(p.db->job_counts()["done"] == 2);
 }
 

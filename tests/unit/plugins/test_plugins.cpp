@@ -41,12 +41,8 @@ config config_from(const std::string& text) {
 class null_services : public host_services {
 public:
     int64_t now_ms() override { return 1'700'000'000'000; }
-    http_result http(const std::string&, const std::string&, const std::vector<std::pair<std::string, std::string>>&,
-                     const std::string&, int64_t) override {
-        return {SB_ERR_RETRYABLE, 0, {}, {}, "no network in unit tests"};
-    }
-    std::optional<std::string> kv_get(const std::string&, const std::string&, const std::string&) override { return {}; }
-    void kv_put(const std::string&, const std::string&, const std::string&, const std::string&, int64_t) override {}
+    http_result http(const outbound_http&) override { return {SB_ERR_RETRYABLE, 0, {}, {}, "no network in unit tests"}; }
+    store* storage() override { return nullptr; }
     void metric_add(const std::string&, const std::string&, const std::string&, double) override {}
 };
 
@@ -61,10 +57,13 @@ TEST_CASE("a compatible plugin loads and describes itself", "[plugins]") {
 
 TEST_CASE("incompatible plugins are refused with a message naming both versions", "[plugins]") {
     CHECK(refusal(fixtures + "/switchboard-stale.so") ==
-          "built against SDK ABI 0.9 but this host implements ABI 1.0: rebuild it against SDK 1.0");
+          "built against SDK ABI 0.9 but this host implements ABI 2.0: rebuild it against SDK 2.0");
     CHECK(refusal(fixtures + "/switchboard-future.so") ==
-          "built against SDK ABI 1.99, newer than this host's ABI 1.0: upgrade switchboard, or rebuild it against SDK 1.0");
-    CHECK(refusal(fixtures + "/switchboard-noexport.so").find("does not export 'switchboard_plugin_v1'") !=
+          "built against SDK ABI 2.99, newer than this host's ABI 2.0: upgrade switchboard, or rebuild it against SDK 2.0");
+    CHECK(refusal(fixtures + "/switchboard-abi1.so") ==
+          "built against SDK ABI 1.0 but this host implements ABI 2.0: rebuild it against SDK 2.0 (the 2.0 boundary "
+          "is described in writing-plugins.md)");
+    CHECK(refusal(fixtures + "/switchboard-noexport.so").find("does not export 'switchboard_plugin'") !=
           std::string::npos);
     CHECK(refusal(fixtures + "/switchboard-garbage.so").rfind("not a loadable shared object", 0) == 0);
     CHECK(refusal(fixtures + "/does-not-exist.so").rfind("not a loadable shared object", 0) == 0);
@@ -78,7 +77,7 @@ TEST_CASE("scanning a directory loads the good and lists the refused", "[plugins
     REQUIRE(catalog.plugins.size() == 2);
     CHECK(catalog.find("fixture"));
     CHECK(catalog.find("faulty"));
-    CHECK(catalog.refused.size() == 5); // stale, future, noexport, garbage, throwing
+    CHECK(catalog.refused.size() == 6); // stale, future, abi1, noexport, garbage, throwing
     CHECK(catalog.find("stale") == nullptr);
 }
 
@@ -109,7 +108,7 @@ TEST_CASE("tenant settings are validated against the declared schema", "[plugins
     CHECK(diags[0].mark.line == 5);
     CHECK(diags[1].message.find("'messaging_window' of plugin 'messenger' must be a duration") != std::string::npos);
     CHECK(diags[2].message.find("plugin 'stale', which was not found") != std::string::npos);
-    CHECK(diags[2].message.find("rebuild it against SDK 1.0") != std::string::npos);
+    CHECK(diags[2].message.find("rebuild it against SDK 2.0") != std::string::npos);
     CHECK(diags[3].message.find("did you mean 'templates'?") != std::string::npos);
     CHECK(diags[4].message.find("needs plugin 'templates' enabled") != std::string::npos);
     CHECK(diags[5].message.find("has no stage 'nothing'") != std::string::npos);
@@ -136,7 +135,7 @@ TEST_CASE("effective settings apply defaults and convert durations to ms", "[plu
 TEST_CASE("instances redact secrets and report plugin errors without throwing", "[plugins]") {
     auto catalog = scan_plugins({plugins});
     null_services services;
-    plugin_instance inst(catalog.find("messenger"), "demo",
+    plugin_instance inst(catalog.find("messenger"), "demo", "messenger",
                          {{"app_secret", "super-secret-app-key"}, {"page_id", "42"}, {"page_access_token", "EAAG-token-123"}},
                          services);
     CHECK(inst.redact("key super-secret-app-key and EAAG-token-123") == "key *** and ***");
@@ -177,11 +176,14 @@ TEST_CASE("plugins are inspected in a child process", "[plugins]") {
     REQUIRE(good.ok);
     auto d = boost::json::parse(good.json).as_object();
     CHECK(d.at("name") == "templates");
-    CHECK(d.at("abi") == "1.0");
+    CHECK(d.at("abi") == "2.0");
+    CHECK(d.at("events").as_array().size() == 1); // conversation.escalated
+    CHECK(d.at("settings").as_array()[0].at("type") == "enum");
+    CHECK(d.at("settings").as_array()[0].at("choices") == boost::json::array{"en", "mn"});
     CHECK(d.at("stages").as_array().size() == 1);
     auto stale = inspect_plugin(self, fixtures + "/switchboard-stale.so");
     CHECK_FALSE(stale.ok);
-    CHECK(stale.error == "built against SDK ABI 0.9 but this host implements ABI 1.0: rebuild it against SDK 1.0");
+    CHECK(stale.error == "built against SDK ABI 0.9 but this host implements ABI 2.0: rebuild it against SDK 2.0");
     auto missing = inspect_plugin("/nonexistent/switchboard", fixtures + "/switchboard-fixture.so");
     CHECK_FALSE(missing.ok);
     CHECK(missing.error.find("cannot start") != std::string::npos);

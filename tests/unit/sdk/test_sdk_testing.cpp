@@ -30,15 +30,7 @@ namespace {
 
 // --- a plugin compiled into the test binary, reached through its descriptor -------------------
 
-constexpr sb_setting_spec probe_settings[] = {
-    {"token", SB_SETTING_STRING, SB_SETTING_REQUIRED | SB_SETTING_SECRET, nullptr, "API token"},
-    {"limit", SB_SETTING_INT, 0, "3", "how many"},
-    {"enabled", SB_SETTING_BOOL, 0, "true", "on or off"},
-    {"ttl", SB_SETTING_DURATION, 0, "1m", "how long state lives"},
-    {"note", SB_SETTING_STRING, 0, nullptr, "free text"},
-    {"pin", SB_SETTING_INT, SB_SETTING_SECRET, nullptr, "secret number"},
-};
-constexpr const char* probe_stages[] = {"settings", "state", "broken"};
+using sdk::setting_type;
 
 /// Uses every host service so the fake host's side of each can be checked.
 class probe_instance : public sdk::instance {
@@ -67,7 +59,7 @@ public:
         out.respond(202, "seen", "text/x-probe");
     }
 
-    json::object execute(const json::object& command) override {
+    json::object execute(const sdk::call&, const json::object& command) override {
         sdk::http_call call;
         call.method = "GET";
         call.url = std::string(command.at("url").as_string());
@@ -79,7 +71,7 @@ public:
         return out;
     }
 
-    void run_stage(std::string_view stage, const json::object& event, sdk::emitter& out) override {
+    void run_stage(const sdk::call&, std::string_view stage, const json::object& event, sdk::emitter& out) override {
         if (stage == "settings") {
             json::object seen{{"type", "probe.settings"}};
             for (const char* n : {"token", "limit", "enabled", "ttl", "note"})
@@ -104,10 +96,14 @@ const sdk::plugin_info probe_info{
     .version = "1.2.3",
     .description = "fake-host test probe",
     .capabilities = SB_CAP_CHANNEL | SB_CAP_STAGE,
-    .settings = probe_settings,
-    .settings_count = std::size(probe_settings),
-    .stages = probe_stages,
-    .stages_count = std::size(probe_stages),
+    .settings = {{.name = "token", .required = true, .secret = true, .description = "API token"},
+                 {.name = "limit", .type = setting_type::integer, .default_value = "3", .description = "how many"},
+                 {.name = "enabled", .type = setting_type::boolean, .default_value = "true", .description = "on or off"},
+                 {.name = "ttl", .type = setting_type::duration, .default_value = "1m", .description = "how long state lives"},
+                 {.name = "note", .description = "free text"},
+                 {.name = "pin", .type = setting_type::integer, .secret = true, .description = "secret number"}},
+    .stages = {"settings", "state", "broken"},
+    .commands = {"fetch", "x"},
 };
 
 const sb_plugin_descriptor* probe_descriptor() {
@@ -253,7 +249,9 @@ TEST_CASE("fake host: webhooks return the response and host-completed events", "
         CHECK(e.error().message == "database down");
         CHECK(std::string(e.what()) == "handle_webhook failed (SB_ERR_RETRYABLE): database down");
     }
-    CHECK_THROWS_WITH(probe.webhook({.path = "/bad-event"}), Contains("invalid event: emitted object has no \"type\""));
+    // The host refuses the event at emit(); the SDK layer turns that into a failed handler.
+    CHECK_THROWS_WITH(probe.webhook({.path = "/bad-event"}),
+                      Contains("SB_ERR_INVALID") && Contains("it needs a string \"type\""));
 }
 
 // --- execute and outbound HTTP ------------------------------------------------------------------
@@ -408,14 +406,16 @@ TEST_CASE("fake host: durations parse like the host's config", "[sdk]") {
 
 TEST_CASE("fake host: the fixture plugins are refused or loaded as by the host", "[sdk]") {
     CHECK(load_refusal(fixture_dir + "/switchboard-stale.so") ==
-          "built against SDK ABI 0.9 but this host implements ABI 1.0: rebuild it against SDK 1.0");
+          "built against SDK ABI 0.9 but this host implements ABI 2.0: rebuild it against SDK 2.0");
     CHECK(load_refusal(fixture_dir + "/switchboard-future.so") ==
-          "built against SDK ABI 1.99, newer than this host's ABI 1.0: upgrade switchboard, or rebuild it against SDK 1.0");
+          "built against SDK ABI 2.99, newer than this host's ABI 2.0: upgrade switchboard, or rebuild it against SDK 2.0");
     CHECK(load_refusal(fixture_dir + "/switchboard-noexport.so") ==
-          "not a Switchboard plugin: it does not export 'switchboard_plugin_v1' (declare it with SWITCHBOARD_PLUGIN "
+          "not a Switchboard plugin: it does not export 'switchboard_plugin' (declare it with SWITCHBOARD_PLUGIN "
           "from <switchboard/sdk/plugin.hpp>)");
+    CHECK_THAT(load_refusal(fixture_dir + "/switchboard-abi1.so"),
+               StartsWith("built against SDK ABI 1.0 but this host implements ABI 2.0: rebuild it against SDK 2.0"));
     // Same words as the host itself (only the loader's own detail after "shared object:" differs).
-    for (const char* name : {"stale", "future", "noexport"}) {
+    for (const char* name : {"stale", "future", "noexport", "abi1"}) {
         const std::string file = fixture_dir + "/switchboard-" + name + ".so";
         std::string host_says;
         try {
@@ -437,7 +437,7 @@ TEST_CASE("fake host: the fixture plugins are refused or loaded as by the host",
     // The SDK's defaults: no webhooks, no commands, no stages.
     CHECK_THROWS_WITH(fixture.webhook({.path = "/webhooks/fixture/demo"}),
                       "handle_webhook failed (SB_ERR_FINAL): this plugin does not receive webhooks");
-    CHECK(fixture.execute(json::object{{"type", "message.send"}}).status() == SB_ERR_FINAL);
+    CHECK_THROWS_AS(fixture.execute(json::object{{"type", "message.send"}}), std::invalid_argument); // not declared
     CHECK_THROWS_AS(fixture.run_stage("reply", json::object{}), std::invalid_argument);
     CHECK(fixture.account_ids().empty());
 }
@@ -485,8 +485,8 @@ TEST_CASE("fake host: Messenger verifies a signed webhook and sends with a canne
                          {"recipient", {{"provider_id", "24000000000000001"}}},
                          {"text", "Сайн байна уу"},
                          {"last_inbound_ms", host.now_ms()},
-                         {"idempotency_key", "job-42"}};
-    auto sent = messenger.execute(command);
+                         {"job_id", "42"}};
+    auto sent = messenger.execute(command, {.idempotency_key = "k-42"});
     REQUIRE(sent.ok());
     CHECK(sent.output().at("provider_message_id") == "m_sent_AbCdEf0123456789");
     auto requests = host.http_requests();
@@ -496,7 +496,7 @@ TEST_CASE("fake host: Messenger verifies a signed webhook and sends with a canne
     CHECK(requests[0].header("Authorization") == "Bearer " + token);
     CHECK(requests[0].timeout_ms == 3000);
     CHECK(requests[0].json().at("recipient").at("id") == "24000000000000001");
-    CHECK(requests[0].json().at("message").at("metadata") == "job-42");
+    CHECK(requests[0].json().at("message").at("metadata") == "42"); // the job id: echoes prove which job delivered
 
     host.push_http_reply({.status = 400, .body = slurp(meta_fixtures / "graph-error-rate-limit-613.json")});
     auto limited = messenger.execute(command);
@@ -517,7 +517,7 @@ TEST_CASE("fake host: Messenger verifies a signed webhook and sends with a canne
 TEST_CASE("fake host: the templates plugin replies through run_stage", "[sdk]") {
     sbt::fake_host host = sbt::fake_host::load(plugin_dir + "/switchboard-templates.so");
     CHECK_THROWS_WITH(host.create("demo", {{"locale", "ru"}}),
-                      "plugin 'templates' refused the settings of tenant 'demo': locale 'ru' is not supported: use en or mn");
+                      "setting 'locale' of plugin 'templates' must be one of: en, mn, got 'ru'");
     CHECK_THROWS_WITH(host.create("demo", {{"detect_language", "maybe"}}),
                       Contains("setting 'detect_language' of plugin 'templates' must be true or false, got 'maybe'"));
 

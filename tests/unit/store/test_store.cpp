@@ -153,7 +153,7 @@ TEST_CASE("route completion creates commands once, even when run twice", "[store
     REQUIRE(cmd);
     CHECK(cmd->kind == job_kind::command);
     CHECK_FALSE(s.claim(s.now, 60000, 8));
-    s.db->complete_command(*cmd, "{\"provider_message_id\":\"m_out\"}", s.now);
+    s.db->complete_command(*cmd, "{\"provider_message_id\":\"m_out\"}", {}, s.now);
     CHECK(s.db->job_counts()["done"] == 2);
 }
 

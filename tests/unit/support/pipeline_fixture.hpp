@@ -41,15 +41,20 @@ public:
     int sends = 0;
     int64_t* clock = nullptr;
 
+    store* db = nullptr; ///< what storage() hands instances (kv, history, contacts)
+
     int64_t now_ms() override { return *clock; }
-    http_result http(const std::string& method, const std::string& url, const std::vector<std::pair<std::string, std::string>>&,
-                     const std::string& body, int64_t) override {
-        std::lock_guard lk(mu_);
-        calls.push_back({method, url, body});
-        return respond(calls.back());
+    http_result http(const outbound_http& r) override {
+        std::function<http_result(const call&)> answer;
+        call c{r.method, r.url, r.body};
+        {
+            std::lock_guard lk(mu_);
+            calls.push_back(c);
+            answer = respond;
+        }
+        return answer(c); // outside the lock: a scripted answer may block (a slow provider)
     }
-    std::optional<std::string> kv_get(const std::string&, const std::string&, const std::string&) override { return {}; }
-    void kv_put(const std::string&, const std::string&, const std::string&, const std::string&, int64_t) override {}
+    store* storage() override { return db; }
     void metric_add(const std::string&, const std::string&, const std::string&, double) override {}
 
     /// The Send API calls made so far.
@@ -97,12 +102,12 @@ struct pipeline_fixture {
 
         catalog = scan_plugins({SWITCHBOARD_PLUGIN_DIR});
         instances.add(std::make_unique<plugin_instance>(
-            catalog.find("messenger"), "demo",
+            catalog.find("messenger"), "demo", "messenger",
             std::vector<std::pair<std::string, std::string>>{
                 {"app_secret", "unit-test-app-secret"}, {"page_id", "PAGE"}, {"page_access_token", "unit-test-token"}},
             services));
         instances.add(std::make_unique<plugin_instance>(
-            catalog.find("templates"), "demo", std::vector<std::pair<std::string, std::string>>{{"locale", "en"}},
+            catalog.find("templates"), "demo", "templates", std::vector<std::pair<std::string, std::string>>{{"locale", "en"}},
             services));
 
         store::options o;
@@ -111,6 +116,7 @@ struct pipeline_fixture {
         o.now_ms = clock;
         o.route_job = [this](const filed_event& e) { return dispatch::route_job_for(cfg, e); };
         db = store::open(o);
+        services.db = db.get();
         routes = std::make_unique<dispatch::route_runner>(cfg, instances, *db, stats, clock);
         commands = std::make_unique<delivery::command_runner>(cfg.delivery, instances, *db, stats, clock);
         workers = std::make_unique<delivery::worker_pool>(cfg.delivery, *db, *routes, *commands, stats, clock);
@@ -122,14 +128,15 @@ struct pipeline_fixture {
         std::filesystem::remove_all(dir);
     }
 
-    /// Adds the `faulty` fixture plugin (tests/plugins/faulty_plugin.cpp: stages relay and loop).
-    void add_fixture_plugin() {
+    /// Adds an instance of the `faulty` fixture plugin (tests/plugins/faulty_plugin.cpp: stages
+    /// relay, loop, fetch, reply, history...; command faulty.record) named `instance`.
+    void add_fixture_plugin(const std::string& instance = "faulty",
+                            std::vector<std::pair<std::string, std::string>> settings = {{"mode", "ok"}}) {
         auto fixtures = scan_plugins({SWITCHBOARD_TEST_PLUGIN_DIR});
         auto faulty = fixtures.find("faulty");
         REQUIRE(faulty);
-        catalog.plugins.push_back(faulty);
-        instances.add(std::make_unique<plugin_instance>(
-            faulty, "demo", std::vector<std::pair<std::string, std::string>>{{"mode", "ok"}}, services));
+        if (!catalog.find("faulty")) catalog.plugins.push_back(faulty);
+        instances.add(std::make_unique<plugin_instance>(faulty, "demo", instance, std::move(settings), services));
     }
 
     /// Files an inbound Messenger text from `psid` (as ingress would, after the plugin normalized it).

@@ -233,7 +233,7 @@ void meta_channel::handle_webhook(const sdk::request& request, sdk::webhook_resu
     result.respond(out.status, out.body, out.content_type);
 }
 
-json::object meta_channel::execute(const json::object& command) {
+json::object meta_channel::execute(const sdk::call&, const json::object& command) {
     return execute_send(command, config_, profile_, host_.now_ms(),
                         [this](const sdk::http_call& call) { return host_.http(call); },
                         [this](sb_log_level level, const std::string& line) { host_.log(level, line); });

@@ -70,7 +70,7 @@ sdk::http_call build_send_request(const json::object& command, const send_option
     json::object message;
     message["text"] = *text;
     if (options.include_metadata)
-        if (auto* key = string_field(command, "idempotency_key"); key && !key->empty()) message["metadata"] = *key;
+        if (auto* key = string_field(command, "job_id"); key && !key->empty()) message["metadata"] = *key;
 
     json::object body;
     body["recipient"] = json::object{{"id", *psid}};

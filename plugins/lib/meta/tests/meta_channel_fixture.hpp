@@ -72,10 +72,13 @@ struct fake_host {
                     sdk::fill_error(err, "", body);
                     return SB_ERR_RETRYABLE;
                 }
-                sink->on_response(sink->ctx, status, nullptr, 0, sdk::borrow(body));
+                sb_http_client_response response{sizeof(sb_http_client_response), status, nullptr, 0, sdk::borrow(body)};
+                sink->on_response(sink->ctx, &response);
                 return SB_OK;
             }
-            sink->on_response(sink->ctx, self->reply_status, nullptr, 0, sdk::borrow(self->reply_body));
+            sb_http_client_response response{sizeof(sb_http_client_response), self->reply_status, nullptr, 0,
+                                             sdk::borrow(self->reply_body)};
+            sink->on_response(sink->ctx, &response);
             return SB_OK;
         };
         api.metric_add = [](void* c, sb_str name, double v) {
@@ -109,6 +112,7 @@ struct fake_request {
 
     const sb_http_request& get() {
         c_headers.clear();
+        c.struct_size = sizeof c;
         for (auto& [k, v] : headers) c_headers.push_back({sdk::borrow(k), sdk::borrow(v)});
         c.method = sdk::borrow(method);
         c.path = sdk::borrow(path);
@@ -136,7 +140,7 @@ struct captured {
     int status = -1;
     std::string content_type, body;
     std::vector<json::object> events;
-    sb_webhook_sink sink{this,
+    sb_webhook_sink sink{sizeof(sb_webhook_sink), this,
                          [](void* c, int32_t status, sb_str ct, sb_str body) {
                              auto* self = static_cast<captured*>(c);
                              ++self->responds;
@@ -146,7 +150,9 @@ struct captured {
                          },
                          [](void* c, sb_str ev) {
                              static_cast<captured*>(c)->events.push_back(json::parse(sdk::view(ev)).as_object());
-                         }};
+                             return SB_OK;
+                         },
+                         nullptr};
 };
 
 [[maybe_unused]] captured deliver(meta_channel& channel, fake_request& request) {
@@ -183,7 +189,7 @@ json::object send_command(int64_t last_inbound_ms) {
     c["recipient"] = json::object{{"provider_id", "24000000000000001"}};
     c["text"] = "Thanks for writing";
     c["last_inbound_ms"] = last_inbound_ms;
-    c["idempotency_key"] = "job-7";
+    c["job_id"] = "7";
     return c;
 }
 

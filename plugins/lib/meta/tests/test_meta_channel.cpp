@@ -78,7 +78,7 @@ TEST_CASE("meta: an instance without secrets starts and names what is missing", 
     }
     SECTION("sending fails for good, naming the setting") {
         try {
-            messenger.execute(send_command(host.now - 1000));
+            messenger.execute(sdk::call(), send_command(host.now - 1000));
             FAIL("expected plugin_error(final)");
         } catch (const plugin_error& e) {
             CHECK(e.kind() == error_kind::final);
@@ -233,7 +233,7 @@ TEST_CASE("meta: message.send through the host's HTTP client", "[meta][channel]"
 
     SECTION("success") {
         host.reply_body = R"({"recipient_id":"24000000000000001","message_id":"m_out_1"})";
-        json::object result = channel.execute(send_command(host.now - 3600 * 1000));
+        json::object result = channel.execute(sdk::call(), send_command(host.now - 3600 * 1000));
         CHECK(result.at("provider_message_id") == "m_out_1");
         CHECK(result.at("recipient_id") == "24000000000000001");
         REQUIRE(host.calls.size() == 1);
@@ -245,12 +245,12 @@ TEST_CASE("meta: message.send through the host's HTTP client", "[meta][channel]"
                                   {"Content-Type", "application/json"},
                                   {"Authorization", std::string("Bearer ") + token_value}});
         json::value body = json::parse(call.body);
-        CHECK(body.at("message").at("metadata") == "job-7");
+        CHECK(body.at("message").at("metadata") == "7");
         CHECK(body.at("messaging_type") == "RESPONSE");
     }
     SECTION("outside the 24-hour window nothing is sent") {
         try {
-            channel.execute(send_command(host.now - 25 * 3600 * 1000LL));
+            channel.execute(sdk::call(), send_command(host.now - 25 * 3600 * 1000LL));
             FAIL("expected plugin_error(final)");
         } catch (const plugin_error& e) {
             CHECK(e.kind() == error_kind::final);
@@ -263,7 +263,7 @@ TEST_CASE("meta: message.send through the host's HTTP client", "[meta][channel]"
         host.reply_status = 400;
         host.reply_body = R"({"error":{"message":"Calls to this api have exceeded the rate limit.","type":"OAuthException","code":613}})";
         try {
-            channel.execute(send_command(host.now));
+            channel.execute(sdk::call(), send_command(host.now));
             FAIL("expected plugin_error(retryable)");
         } catch (const plugin_error& e) {
             CHECK(e.kind() == error_kind::retryable);
@@ -274,7 +274,7 @@ TEST_CASE("meta: message.send through the host's HTTP client", "[meta][channel]"
         host.transport = SB_ERR_RETRYABLE;
         host.transport_message = std::string("timeout talking to graph with Bearer ") + token_value;
         try {
-            channel.execute(send_command(host.now));
+            channel.execute(sdk::call(), send_command(host.now));
             FAIL("expected plugin_error(retryable)");
         } catch (const plugin_error& e) {
             CHECK(e.kind() == error_kind::retryable);
@@ -285,14 +285,14 @@ TEST_CASE("meta: message.send through the host's HTTP client", "[meta][channel]"
     SECTION("other commands are refused") {
         json::object other;
         other["type"] = "payment.invoice.create";
-        CHECK_THROWS_AS(channel.execute(other), plugin_error);
+        CHECK_THROWS_AS(channel.execute(sdk::call(), other), plugin_error);
         CHECK(host.calls.empty());
     }
     SECTION("Instagram sends no metadata") {
         fake_host ig_host;
         ig_host.reply_body = R"({"recipient_id":"6100000000000001","message_id":"aWdfout"})";
         meta_channel ig(ig_host.services(), full_settings("account_id", "17841400000000001"), instagram_profile);
-        CHECK(ig.execute(send_command(ig_host.now)).at("provider_message_id") == "aWdfout");
+        CHECK(ig.execute(sdk::call(), send_command(ig_host.now)).at("provider_message_id") == "aWdfout");
         REQUIRE(ig_host.calls.size() == 1);
         CHECK_FALSE(json::parse(ig_host.calls[0].body).at("message").as_object().contains("metadata"));
     }
@@ -361,10 +361,11 @@ TEST_CASE("meta: the built plugins expose their settings and work through the C 
                            R"("recipient":{"id":"4242"},"timestamp":2,"message":{"mid":"m_abi","text":"x"}}]}]})";
         auto req = signed_post("/webhooks/" + name + "/demo", body);
         std::vector<std::string> keys;
-        sb_sink key_sink{&keys, [](void* c, sb_str s) {
+        sb_sink key_sink{sizeof(sb_sink), &keys, [](void* c, sb_str s) {
                              static_cast<std::vector<std::string>*>(c)->emplace_back(sdk::view(s));
+                             return SB_OK;
                          }};
-        sb_error err{};
+        sb_error err = sdk::make_error();
         REQUIRE(d->route_keys);
         CHECK(d->route_keys(&req.get(), &key_sink, &err) == SB_OK);
         CHECK(keys == std::vector<std::string>{"4242"});
@@ -376,12 +377,17 @@ TEST_CASE("meta: the built plugins expose their settings and work through the C 
             {"page_access_token", token_value}, {account, "4242"}};
         std::vector<sb_setting_value> c_values;
         for (auto& [k, v] : values) c_values.push_back({sdk::borrow(k), sdk::borrow(v)});
-        sb_instance_config cfg{sdk::borrow("demo"), c_values.data(), c_values.size()};
+        sb_instance_config cfg{};
+        cfg.struct_size = sizeof cfg;
+        cfg.tenant = sdk::borrow("demo");
+        cfg.instance = sdk::borrow(name);
+        cfg.settings = c_values.data();
+        cfg.settings_count = c_values.size();
         void* inst = nullptr;
         REQUIRE(d->create(&host.api, &cfg, &inst, &err) == SB_OK);
 
         std::vector<std::string> ids;
-        sb_sink id_sink{&ids, key_sink.put};
+        sb_sink id_sink{sizeof(sb_sink), &ids, key_sink.put};
         CHECK(d->account_ids(inst, &id_sink, &err) == SB_OK);
         CHECK(ids == std::vector<std::string>{"4242"});
 
@@ -395,14 +401,16 @@ TEST_CASE("meta: the built plugins expose their settings and work through the C 
         // Outside the window the command fails for good, through the ABI's error struct.
         std::string cmd = json::serialize(send_command(host.now - 48LL * 3600 * 1000));
         std::vector<std::string> results;
-        sb_sink result_sink{&results, key_sink.put};
-        CHECK(d->execute(inst, sdk::borrow(cmd), &result_sink, &err) == SB_ERR_FINAL);
+        sb_sink result_sink{sizeof(sb_sink), &results, key_sink.put};
+        sb_call_context context{};
+        context.struct_size = sizeof context;
+        CHECK(d->execute(inst, &context, sdk::borrow(cmd), &result_sink, &err) == SB_ERR_FINAL);
         CHECK(std::string(err.code) == "messaging_window");
         CHECK(results.empty());
 
         host.reply_body = R"({"recipient_id":"24000000000000001","message_id":"m_abi_out"})";
         cmd = json::serialize(send_command(host.now));
-        CHECK(d->execute(inst, sdk::borrow(cmd), &result_sink, &err) == SB_OK);
+        CHECK(d->execute(inst, &context, sdk::borrow(cmd), &result_sink, &err) == SB_OK);
         REQUIRE(results.size() == 1);
         CHECK(json::parse(results[0]).at("provider_message_id") == "m_abi_out");
         d->destroy(inst);

@@ -28,7 +28,7 @@ std::string own_fixture(const std::string& name) {
 json::object send_command() {
     return json::parse(R"({"type":"message.send","channel":"messenger",
         "recipient":{"provider_id":"24000000000000001"},"text":"Сайн байна уу","conversation_id":"c-1",
-        "in_reply_to":"m_in_1","last_inbound_ms":1700000000000,"idempotency_key":"job-42"})")
+        "in_reply_to":"m_in_1","last_inbound_ms":1700000000000,"job_id":"42"})")
         .as_object();
 }
 
@@ -79,7 +79,7 @@ TEST_CASE("meta: Send API request for message.send (Messenger)", "[meta][graph]"
     CHECK(body.at("recipient").at("id") == "24000000000000001");
     CHECK(body.at("messaging_type") == "RESPONSE");
     CHECK(body.at("message").at("text") == "Сайн байна уу");
-    CHECK(body.at("message").at("metadata") == "job-42");
+    CHECK(body.at("message").at("metadata") == "42");
     CHECK(body.as_object().size() == 3);
     CHECK(body.at("message").as_object().size() == 2);
 }

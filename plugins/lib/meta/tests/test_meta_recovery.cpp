@@ -65,7 +65,7 @@ TEST_CASE("meta: an interrupted send is looked up in the conversation before sen
 
     SECTION("found: nothing is sent and the message id is reported as recovered") {
         host.responder = std::cref(graph);
-        json::object result = channel.execute(recovery_command(host));
+        json::object result = channel.execute(sdk::call(), recovery_command(host));
         CHECK(result.at("provider_message_id") == "m_reply");
         CHECK(result.at("recovered") == true);
         CHECK(sends(host) == 0);
@@ -84,14 +84,14 @@ TEST_CASE("meta: an interrupted send is looked up in the conversation before sen
         graph.messages[0].from = "17841400000000001";
         ig_host.responder = std::cref(graph);
         meta_channel ig(ig_host.services(), full_settings("account_id", "17841400000000001"), instagram_profile);
-        CHECK(ig.execute(recovery_command(ig_host)).at("recovered") == true);
+        CHECK(ig.execute(sdk::call(), recovery_command(ig_host)).at("recovered") == true);
         CHECK_THAT(ig_host.calls.at(0).url, Catch::Contains("platform=instagram&"));
         CHECK(sends(ig_host) == 0);
     }
     SECTION("no conversation with the person: sent") {
         graph.has_conversation = false;
         host.responder = std::cref(graph);
-        json::object result = channel.execute(recovery_command(host));
+        json::object result = channel.execute(sdk::call(), recovery_command(host));
         CHECK(result.at("provider_message_id") == "m_new");
         CHECK_FALSE(result.contains("recovered"));
         CHECK(host.calls.size() == 2);
@@ -100,21 +100,21 @@ TEST_CASE("meta: an interrupted send is looked up in the conversation before sen
     SECTION("another text: sent") {
         graph.messages[0].text = "Thanks for writing!";
         host.responder = std::cref(graph);
-        CHECK(channel.execute(recovery_command(host)).at("provider_message_id") == "m_new");
+        CHECK(channel.execute(sdk::call(), recovery_command(host)).at("provider_message_id") == "m_new");
         CHECK(sends(host) == 1);
     }
     SECTION("the same text from before since_ms (an earlier reply): sent, without asking for its details") {
         graph.messages[0].created_time = "2023-11-14T22:00:00+0000";
         graph.messages[1].created_time = "2023-11-14T21:59:00+0000";
         host.responder = std::cref(graph);
-        CHECK(channel.execute(recovery_command(host)).at("provider_message_id") == "m_new");
+        CHECK(channel.execute(sdk::call(), recovery_command(host)).at("provider_message_id") == "m_new");
         CHECK(sends(host) == 1);
         CHECK(host.calls.size() == 3);  // conversation, message list, send
     }
     SECTION("the same text written by the customer: sent") {
         graph.messages[0].from = customer;
         host.responder = std::cref(graph);
-        CHECK(channel.execute(recovery_command(host)).at("provider_message_id") == "m_new");
+        CHECK(channel.execute(sdk::call(), recovery_command(host)).at("provider_message_id") == "m_new");
         CHECK(sends(host) == 1);
     }
     SECTION("the lookup fails: a warning, then sent") {
@@ -131,7 +131,7 @@ TEST_CASE("meta: an interrupted send is looked up in the conversation before sen
             graph.conversations_failure = failure;
             h.responder = std::cref(graph);
             meta_channel c(h.services(), full_settings(), messenger_profile);
-            CHECK(c.execute(recovery_command(h)).at("provider_message_id") == "m_new");
+            CHECK(c.execute(sdk::call(), recovery_command(h)).at("provider_message_id") == "m_new");
             CHECK(sends(h) == 1);
             CHECK(h.calls.size() == 2);  // one lookup request, no retry loop
             CHECK(h.logged(SB_LOG_WARN, "could not check with the messenger Conversations API whether the "
@@ -143,13 +143,13 @@ TEST_CASE("meta: an interrupted send is looked up in the conversation before sen
         host.responder = std::cref(graph);
         json::object command = recovery_command(host);
         command["recovery"] = "yes";
-        CHECK(channel.execute(command).at("provider_message_id") == "m_new");
+        CHECK(channel.execute(sdk::call(), command).at("provider_message_id") == "m_new");
         CHECK(host.calls.size() == 1);
         CHECK(host.logged(SB_LOG_WARN, "no integer since_ms"));
     }
     SECTION("without recovery nothing is looked up") {
         host.responder = std::cref(graph);
-        CHECK(channel.execute(send_command(host.now)).at("provider_message_id") == "m_new");
+        CHECK(channel.execute(sdk::call(), send_command(host.now)).at("provider_message_id") == "m_new");
         CHECK(host.calls.size() == 1);
     }
     host.check_no_secret_logged();

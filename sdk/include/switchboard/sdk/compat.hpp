@@ -10,9 +10,11 @@
 #include <climits>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace switchboard::sdk {
 
@@ -21,11 +23,66 @@ inline std::string_view view(sb_str s) noexcept { return s.data ? std::string_vi
 /// Lends `s` across the ABI for the duration of one call.
 inline sb_str borrow(std::string_view s) noexcept { return sb_str{s.data(), s.size()}; }
 
-/// Writes `code` and `message` into an ABI error (truncated to its fixed sizes); no-op for null.
+/// Case-insensitive ASCII comparison, for header names.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    return true;
+}
+
+/// A zeroed sb_error with struct_size set, for the caller of an ABI function to hand over.
+inline sb_error make_error() noexcept {
+    sb_error e{};
+    e.struct_size = sizeof(sb_error);
+    return e;
+}
+
+/// Writes `code` and `message` into an ABI error (truncated to its fixed sizes), touching only the
+/// fields inside the caller's struct_size; no-op for null.
 inline void fill_error(sb_error* err, std::string_view code, std::string_view message) {
     if (!err) return;
-    std::snprintf(err->code, sizeof err->code, "%.*s", static_cast<int>(code.size()), code.data());
-    std::snprintf(err->message, sizeof err->message, "%.*s", static_cast<int>(message.size()), message.data());
+    if (SB_HAS_FIELD(sb_error, err, code))
+        std::snprintf(err->code, sizeof err->code, "%.*s", static_cast<int>(code.size()), code.data());
+    if (SB_HAS_FIELD(sb_error, err, message))
+        std::snprintf(err->message, sizeof err->message, "%.*s", static_cast<int>(message.size()), message.data());
+}
+
+/// Sets the deferral of an SB_ERR_RETRY_AFTER answer (when the caller's sb_error has the field).
+inline void fill_retry_after(sb_error* err, int64_t retry_after_ms) noexcept {
+    if (err && SB_HAS_FIELD(sb_error, err, retry_after_ms)) err->retry_after_ms = retry_after_ms;
+}
+
+/// The deferral an SB_ERR_RETRY_AFTER answer asked for, in ms (0 when the writer had no such field).
+inline int64_t retry_after_of(const sb_error& err) noexcept {
+    return SB_HAS_FIELD(sb_error, &err, retry_after_ms) && err.retry_after_ms > 0 ? err.retry_after_ms : 0;
+}
+
+/// Setting spec `i` of a descriptor, stepped by the plugin's struct_size.
+inline const sb_setting_spec& setting_spec_at(const sb_plugin_descriptor& d, size_t i) noexcept {
+    return *SB_ARRAY_AT(sb_setting_spec, d.settings, d.settings[0].struct_size, i);
+}
+
+/// The choices of an enum setting (empty when the writer had no such field).
+inline std::vector<std::string_view> setting_choices(const sb_setting_spec& spec) {
+    std::vector<std::string_view> out;
+    if (!SB_HAS_FIELD(sb_setting_spec, &spec, choices_count) || !spec.choices) return out;
+    for (size_t i = 0; i < spec.choices_count; ++i)
+        if (spec.choices[i]) out.emplace_back(spec.choices[i]);
+    return out;
+}
+
+/// True when `name` is among the `count` NUL-terminated strings at `list`.
+inline bool declares(const char* const* list, size_t count, std::string_view name) noexcept {
+    for (size_t i = 0; list && i < count; ++i)
+        if (list[i] && name == list[i]) return true;
+    return false;
+}
+
+/// Name of a setting type as admins read it ("string", "int", ..., "map"); "unknown" past the known ones.
+inline const char* setting_type_name(uint32_t type) noexcept {
+    static const char* names[] = {"string", "int", "bool", "duration", "float", "enum", "list", "map"};
+    return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
 }
 
 /// Parses a duration: digits followed by "ms" (or nothing), "s", "m"/"min" or "h".
@@ -45,10 +102,68 @@ inline std::optional<int64_t> parse_duration_ms(std::string_view text) {
     return n * scale;
 }
 
-/// What a value of setting type `type` (sb_setting_type) must look like when `value` is not such a
-/// value ("a whole number", "true or false", "a duration such as ..."), or nullopt when it is.
-inline std::optional<std::string> setting_value_problem(uint32_t type, std::string_view value) {
-    switch (type) {
+/// True when `text` is a whole JSON array of strings (list settings) or, with `map`, a JSON object
+/// of strings (map settings). Written without a JSON library: the header depends on nothing.
+inline bool is_json_string_collection(std::string_view text, bool map) {
+    size_t i = 0;
+    auto skip = [&] { while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i; };
+    auto string = [&] {
+        if (i >= text.size() || text[i] != '"') return false;
+        for (++i; i < text.size(); ++i) {
+            if (text[i] == '\\') { ++i; continue; }
+            if (text[i] == '"') { ++i; return true; }
+            if (static_cast<unsigned char>(text[i]) < 0x20) return false;
+        }
+        return false;
+    };
+    skip();
+    if (i >= text.size() || text[i] != (map ? '{' : '[')) return false;
+    ++i;
+    skip();
+    const char close = map ? '}' : ']';
+    if (i < text.size() && text[i] == close) return (++i, skip(), i == text.size());
+    while (true) {
+        skip();
+        if (map) {
+            if (!string()) return false;
+            skip();
+            if (i >= text.size() || text[i++] != ':') return false;
+            skip();
+        }
+        if (!string()) return false;
+        skip();
+        if (i < text.size() && text[i] == ',') { ++i; continue; }
+        if (i < text.size() && text[i] == close) return (++i, skip(), i == text.size());
+        return false;
+    }
+}
+
+/// What a value of setting `spec` must look like when `value` is not such a value ("a whole
+/// number", "true or false", "a duration such as ...", "one of: a, b"), or nullopt when it is.
+inline std::optional<std::string> setting_value_problem(const sb_setting_spec& spec, std::string_view value) {
+    switch (spec.type) {
+    case SB_SETTING_FLOAT: {
+        std::string text(value);
+        char* end = nullptr;
+        double d = text.empty() || std::isspace(static_cast<unsigned char>(text[0])) ? 0 : std::strtod(text.c_str(), &end);
+        bool ok = end && *end == '\0' && d == d && d - d == 0; // whole text, not NaN or infinite
+        return ok ? std::nullopt : std::optional<std::string>("a number such as 0.75");
+    }
+    case SB_SETTING_ENUM: {
+        auto choices = setting_choices(spec);
+        std::string list;
+        for (auto c : choices) {
+            if (c == value) return std::nullopt;
+            list += (list.empty() ? "" : ", ") + std::string(c);
+        }
+        return "one of: " + list;
+    }
+    case SB_SETTING_LIST:
+        return is_json_string_collection(value, false) ? std::nullopt
+                                                       : std::optional<std::string>("a list of strings");
+    case SB_SETTING_MAP:
+        return is_json_string_collection(value, true) ? std::nullopt
+                                                      : std::optional<std::string>("a map of strings to strings");
     case SB_SETTING_INT: {
         size_t i = !value.empty() && value[0] == '-' ? 1 : 0;
         bool ok = i < value.size();
@@ -69,6 +184,15 @@ inline std::string abi_version_string(unsigned major, unsigned minor) {
     return std::to_string(major) + "." + std::to_string(minor);
 }
 
+/// Why a plugin that exports only the ABI 1.x symbol (SB_PLUGIN_EXPORT_NAME_V1) cannot be used:
+/// the refusal names both versions. Reads only the leading version fields, which every major keeps.
+inline std::string legacy_export_problem(const sb_plugin_descriptor* d) {
+    const std::string host_abi = abi_version_string(SB_ABI_MAJOR, SB_ABI_MINOR);
+    std::string plugin_abi = d ? abi_version_string(d->abi_major, d->abi_minor) : std::string("1.x");
+    return "built against SDK ABI " + plugin_abi + " but this host implements ABI " + host_abi +
+           ": rebuild it against SDK " + host_abi + " (the 2.0 boundary is described in writing-plugins.md)";
+}
+
 /// Why a plugin's descriptor cannot be used by this host, or nullopt when it can. Reads only the
 /// leading version fields until the version is known to be compatible (ABI policy: same major,
 /// plugin minor <= host minor, struct_size covering the fields of the plugin's version).
@@ -84,8 +208,21 @@ inline std::optional<std::string> descriptor_problem(const sb_plugin_descriptor*
     if (d->abi_minor > SB_ABI_MINOR)
         return "built against SDK ABI " + plugin_abi + ", newer than this host's ABI " + host_abi +
                ": upgrade switchboard, or rebuild it against SDK " + host_abi;
-    if (d->struct_size < offsetof(sb_plugin_descriptor, run_stage) + sizeof(d->run_stage))
+    if (!SB_HAS_FIELD(sb_plugin_descriptor, d, run_stage))
         return "descriptor is smaller than ABI " + plugin_abi + " defines: rebuild it against SDK " + host_abi;
+    for (size_t i = 0; i < d->settings_count; ++i) {
+        if (!d->settings || d->settings[0].struct_size < offsetof(sb_setting_spec, description) + sizeof(const char*))
+            return "corrupt setting declarations (struct_size too small)";
+        auto& spec = setting_spec_at(*d, i);
+        if (!spec.name || !*spec.name) return "setting " + std::to_string(i) + " has no name";
+        if (spec.type > SB_SETTING_MAP)
+            return "setting '" + std::string(spec.name) + "' has an unknown type " + std::to_string(spec.type);
+        if (spec.type == SB_SETTING_ENUM && setting_choices(spec).empty())
+            return "enum setting '" + std::string(spec.name) + "' declares no choices";
+        if (spec.default_value)
+            if (auto problem = setting_value_problem(spec, spec.default_value))
+                return "setting '" + std::string(spec.name) + "' has a default that is not " + *problem;
+    }
     bool name_ok = d->name && *d->name;
     for (const char* p = d->name; name_ok && *p; ++p)
         name_ok = std::islower(static_cast<unsigned char>(*p)) || std::isdigit(static_cast<unsigned char>(*p)) ||

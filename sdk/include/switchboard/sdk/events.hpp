@@ -46,7 +46,9 @@ inline constexpr std::string_view webhook_unhandled = "webhook.unhandled";
 /// Command: send a message to a contact. Fields: "channel", "recipient": {"provider_id"},
 /// "text", "conversation_id", "in_reply_to" (provider_message_id of the inbound message, if any),
 /// "last_inbound_ms" (when the customer last wrote; the host fills it for the 24-hour window),
-/// "idempotency_key" (host-filled: the job id). Result: {"provider_message_id": "..."}.
+/// "idempotency_key" (host-filled, the same as the call context's: stable across retries, restarts
+/// and databases), "job_id" (host-filled: the outbox row, which Messenger echoes back as metadata to
+/// prove which job was delivered). Result: {"provider_message_id": "..."}.
 ///
 /// "recovery" (host-filled, only when an earlier attempt was interrupted mid-call and no echo
 /// proved it within delivery.echo_grace): {"interrupted_at_ms", "since_ms"}. A channel that can
@@ -65,10 +67,11 @@ inline constexpr std::string_view lead_upsert = "lead.upsert";
 /// Command: create a payment invoice. Its fields are defined by the payment plugins.
 inline constexpr std::string_view payment_invoice_create = "payment.invoice.create";
 
-/// Every command type the host turns into a job (the rest of what a stage emits are events).
+/// The command types every host knows. A stage's output is a command when its type is one of these
+/// or one a plugin of the tenant declares (sb_plugin_descriptor.commands); the rest are events.
 inline constexpr std::string_view commands[] = {message_send, notification_send, lead_upsert, payment_invoice_create};
 
-/// True when `type` names a command (see commands[]).
+/// True when `type` names one of the SDK's commands (see commands[]).
 constexpr bool is_command(std::string_view type) {
     for (auto c : commands)
         if (c == type) return true;

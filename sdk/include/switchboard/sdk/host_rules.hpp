@@ -9,8 +9,10 @@
 
 #include <boost/json.hpp>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace switchboard::sdk {
 
@@ -31,6 +33,94 @@ inline boost::json::object complete_event(sb_str text, const std::string& tenant
     o["tenant"] = tenant;
     if (!o.contains("channel")) o["channel"] = plugin;
     return std::move(o);
+}
+
+/// Trims a conversation history (a JSON array of {"direction","text","at_ms","status"}, oldest
+/// first) to at most `max_chars` characters of text counted from the newest message (0 = no limit):
+/// older messages that do not fit are dropped; a single newest message longer than the limit keeps
+/// its last `max_chars` bytes on a UTF-8 boundary.
+inline void trim_history(boost::json::array& messages, size_t max_chars) {
+    if (max_chars == 0) return;
+    size_t used = 0, keep_from = messages.size();
+    while (keep_from > 0) {
+        auto* t = messages[keep_from - 1].as_object().if_contains("text");
+        size_t n = t && t->is_string() ? t->as_string().size() : 0;
+        if (used + n > max_chars) {
+            if (keep_from == messages.size()) { // the newest alone is too long: keep its tail
+                std::string text(t->as_string());
+                size_t cut = text.size() - max_chars;
+                while (cut < text.size() && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) ++cut;
+                messages.back().as_object()["text"] = text.substr(cut);
+                keep_from = messages.size() - 1;
+            }
+            break;
+        }
+        used += n;
+        --keep_from;
+    }
+    messages.erase(messages.begin(), messages.begin() + static_cast<std::ptrdiff_t>(keep_from));
+}
+
+/// Merges a contact patch (JSON text: an object with any of "name", "phone", "email" (strings or
+/// null), "tags" (array of strings), "score" (number or null), "attributes" (object; a null value
+/// removes that key)) into `contact` (the sb_host_api.contact_get shape).
+/// @returns why the patch is refused, or nullopt when it was applied.
+inline std::optional<std::string> merge_contact_patch(boost::json::object& contact, std::string_view patch_text) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(patch_text, ec);
+    if (ec || !v.is_object()) return std::string("a contact patch must be a JSON object");
+    auto& patch = v.as_object();
+    for (auto& [k, val] : patch) {
+        if (k == "name" || k == "phone" || k == "email") {
+            if (!val.is_string() && !val.is_null()) return "contact field '" + std::string(k) + "' must be a string";
+            contact[k] = val.is_null() ? boost::json::value("") : val;
+        } else if (k == "tags") {
+            if (!val.is_array()) return std::string("contact field 'tags' must be a list of strings");
+            for (auto& t : val.as_array())
+                if (!t.is_string()) return std::string("contact field 'tags' must be a list of strings");
+            contact[k] = val;
+        } else if (k == "score") {
+            if (!val.is_number() && !val.is_null()) return std::string("contact field 'score' must be a number");
+            contact[k] = val.is_null() ? boost::json::value(nullptr) : boost::json::value(val.to_number<double>());
+        } else if (k == "attributes") {
+            if (!val.is_object()) return std::string("contact field 'attributes' must be an object");
+            auto* current = contact.if_contains("attributes");
+            boost::json::object merged = current && current->is_object() ? current->as_object() : boost::json::object{};
+            for (auto& [ak, av] : val.as_object()) {
+                if (av.is_null()) merged.erase(ak);
+                else merged[ak] = av;
+            }
+            contact["attributes"] = std::move(merged);
+        } else {
+            return "unknown contact field '" + std::string(k) + "' (name, phone, email, tags, score, attributes)";
+        }
+    }
+    return std::nullopt;
+}
+
+/// complete_event for what an instance receives (webhook events, command results): "tenant" and
+/// "instance" set; "channel" filled with the instance name when absent, and forced to it for a
+/// named instance (instance != plugin, e.g. `staff-bot: {use: telegram}`), so that instance's
+/// conversations, routes and replies stay apart. A stage's outputs get complete_event only: an
+/// "instance" there names the target of a command, never the stage.
+inline boost::json::object complete_instance_event(sb_str text, const std::string& tenant, const std::string& instance,
+                                                   const std::string& plugin) {
+    auto ev = complete_event(text, tenant, instance);
+    if (instance != plugin) ev["channel"] = instance;
+    ev["instance"] = instance;
+    return ev;
+}
+
+/// The first output of execute(), the command's result: a JSON object kept as it is, or, when it
+/// has a "type" (an event such as payment.invoice.created), completed as an event.
+/// @throws std::runtime_error "a command's result must be a JSON object".
+inline boost::json::object complete_result(sb_str text, const std::string& tenant, const std::string& instance,
+                                           const std::string& plugin) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(view(text), ec);
+    if (ec || !v.is_object()) throw std::runtime_error("a command's result must be a JSON object");
+    if (v.as_object().contains("type")) return complete_instance_event(text, tenant, instance, plugin);
+    return std::move(v.as_object());
 }
 
 /// Calls into a plugin through the C ABI: an exception that escapes the plugin (which its thunks

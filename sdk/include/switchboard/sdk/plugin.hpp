@@ -33,9 +33,10 @@ namespace switchboard::sdk {
 
 /// How the host should treat a failure. Thrown as plugin_error from any instance method.
 enum class error_kind {
-    retryable,  ///< try again later with backoff (timeouts, 429, 5xx)
-    final,      ///< do not retry; the job becomes a dead letter with this message
-    invalid     ///< bad input or settings; final
+    retryable,   ///< try again later with backoff (timeouts, 429, 5xx)
+    final,       ///< do not retry; the job becomes a dead letter with this message
+    invalid,     ///< bad input or settings; final
+    retry_after  ///< not a failure: run again after retry_after_ms() without counting an attempt
 };
 
 /// The exception a plugin throws to report a classified failure. Any other exception is
@@ -47,19 +48,40 @@ public:
     /// @param code  provider error code when there is one (e.g. Graph error code "100"), else ""
     plugin_error(error_kind kind, const std::string& message, std::string code = {})
         : std::runtime_error(message), kind_(kind), code_(std::move(code)) {}
+    /// A deferral (SB_ERR_RETRY_AFTER): the host runs the call again after `ms` milliseconds (0 = its
+    /// backoff) and does not count an attempt. E.g. a 429 with "Retry-After: 30" → retry_after(30000, ...).
+    static plugin_error retry_after(int64_t ms, const std::string& message, std::string code = {}) {
+        plugin_error e(error_kind::retry_after, message, std::move(code));
+        e.retry_after_ms_ = ms < 0 ? 0 : ms;
+        return e;
+    }
     error_kind kind() const noexcept { return kind_; }
     const std::string& code() const noexcept { return code_; }
+    /// Milliseconds to wait before the next try, for error_kind::retry_after; 0 otherwise.
+    int64_t retry_after_ms() const noexcept { return retry_after_ms_; }
 
 private:
     error_kind kind_;
     std::string code_;
+    int64_t retry_after_ms_ = 0;
 };
 
-/// Case-insensitive ASCII comparison, for header names.
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return (x | 0x20) == (y | 0x20) || x == y;
-           });
+/// True when `o["type"]` is the string `type`: compares the SDK's events:: constants with JSON.
+inline bool has_type(const boost::json::object& o, std::string_view type) {
+    auto* v = o.if_contains("type");
+    return v && v->is_string() && v->get_string() == type;
+}
+
+/// The string at `key` when it is a non-empty string, else nullptr.
+inline const boost::json::string* string_field(const boost::json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    return v && v->is_string() && !v->get_string().empty() ? &v->get_string() : nullptr;
+}
+
+/// Milliseconds from `now_ms` (UTC ms) to the next UTC midnight: the TTL of a daily quota counter.
+inline int64_t ms_until_utc_midnight(int64_t now_ms) {
+    constexpr int64_t day = 86'400'000;
+    return day - ((now_ms % day) + day) % day;
 }
 
 /// Percent-decodes a query component ('+' becomes a space, as in HTML forms).
@@ -95,6 +117,7 @@ inline std::string url_decode(std::string_view in) {
 class request {
 public:
     explicit request(const sb_http_request& r) : r_(r) {}
+    /// "GET", "POST" or "OPTIONS".
     std::string_view method() const { return view(r_.method); }
     std::string_view path() const { return view(r_.path); }
     std::string_view raw_query() const { return view(r_.query); }
@@ -119,6 +142,21 @@ public:
         }
         return std::nullopt;
     }
+    /// The URL the provider called (server.public_url + path and query as received): what Twilio
+    /// signs. Empty when server.public_url is not configured.
+    std::string_view public_url() const { return SB_HAS_FIELD(sb_http_request, &r_, public_url) ? view(r_.public_url) : ""; }
+    /// The TCP peer's address without port ("203.0.113.7").
+    std::string_view peer_address() const {
+        return SB_HAS_FIELD(sb_http_request, &r_, peer_address) ? view(r_.peer_address) : "";
+    }
+    /// The Content-Type header's value, "" when absent.
+    std::string_view content_type() const {
+        return SB_HAS_FIELD(sb_http_request, &r_, content_type) ? view(r_.content_type) : "";
+    }
+    /// The instance name the URL addressed ("staff-bot"); "" when routed by account id.
+    std::string_view instance_name() const {
+        return SB_HAS_FIELD(sb_http_request, &r_, instance) ? view(r_.instance) : "";
+    }
     const sb_http_request& c_struct() const { return r_; }
 
 private:
@@ -138,8 +176,14 @@ struct http_call {
     std::string url;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
-    unsigned timeout_ms = 0; ///< 0 = the host default (delivery.http_timeout in config)
+    unsigned timeout_ms = 0;          ///< whole request, ms; 0 = the host default (delivery.http_timeout)
+    unsigned connect_timeout_ms = 0;  ///< TCP+TLS connect, ms; 0 = the host default (5000)
+    uint64_t max_response_bytes = 0;  ///< larger responses fail with plugin_error(final); 0 = 16 MiB
+    bool refuse_private_addresses = false; ///< for customer-supplied URLs: no loopback/private/link-local targets
 };
+
+/// Namespaces of host::kv_*: the instance's own keys, or keys every plugin of the tenant shares.
+enum class kv_scope : uint32_t { instance = SB_KV_INSTANCE, tenant = SB_KV_TENANT };
 
 /// The services of the host, for one plugin instance. Cheap to copy; valid until the instance dies.
 class host {
@@ -166,48 +210,140 @@ public:
         std::vector<sb_header> hs;
         hs.reserve(call.headers.size());
         for (auto& [k, v] : call.headers) hs.push_back({borrow(k), borrow(v)});
-        sb_http_client_request req{borrow(call.method), borrow(call.url), hs.data(), hs.size(), borrow(call.body),
-                                   call.timeout_ms};
+        sb_http_client_request req{};
+        req.struct_size = sizeof req;
+        req.method = borrow(call.method);
+        req.url = borrow(call.url);
+        req.headers = hs.data();
+        req.header_count = hs.size();
+        req.body = borrow(call.body);
+        req.timeout_ms = call.timeout_ms;
+        req.connect_timeout_ms = call.connect_timeout_ms;
+        req.max_response_bytes = call.max_response_bytes;
+        req.flags = call.refuse_private_addresses ? SB_HTTP_REFUSE_PRIVATE_ADDRESSES : 0u;
         http_response out;
-        sb_http_client_response_sink sink{&out, [](void* ctx, int32_t status, const sb_header* h, size_t n, sb_str body) {
-                                              auto* r = static_cast<http_response*>(ctx);
-                                              r->status = status;
-                                              for (size_t i = 0; i < n; ++i)
-                                                  r->headers.emplace_back(std::string(view(h[i].name)),
-                                                                          std::string(view(h[i].value)));
-                                              r->body.assign(view(body));
+        sb_http_client_response_sink sink{sizeof(sb_http_client_response_sink), &out,
+                                          [](void* ctx, const sb_http_client_response* r) {
+                                              auto* o = static_cast<http_response*>(ctx);
+                                              o->status = r->status;
+                                              for (size_t i = 0; i < r->header_count; ++i)
+                                                  o->headers.emplace_back(std::string(view(r->headers[i].name)),
+                                                                          std::string(view(r->headers[i].value)));
+                                              o->body.assign(view(r->body));
                                           }};
-        sb_error err{};
+        sb_error err = make_error();
         sb_status st = api_->http_request(api_->ctx, &req, &sink, &err);
         if (st != SB_OK)
-            throw plugin_error(st == SB_ERR_RETRYABLE ? error_kind::retryable : error_kind::invalid, err.message,
-                               err.code);
+            throw plugin_error(st == SB_ERR_RETRYABLE ? error_kind::retryable
+                               : st == SB_ERR_INVALID ? error_kind::invalid
+                                                      : error_kind::final,
+                               err.message, err.code);
         return out;
     }
 
-    /// Reads per-tenant state; nullopt when absent or expired.
-    std::optional<std::string> kv_get(std::string_view key) const {
-        if (!api_ || !api_->kv_get) return std::nullopt;
+    /// Reads durable state; nullopt when absent or expired. @throws plugin_error(retryable) on storage failure.
+    std::optional<std::string> kv_get(std::string_view key, kv_scope scope = kv_scope::instance) const {
+        if (!has(offsetof(sb_host_api, kv_get), api_ ? api_->kv_get : nullptr)) return std::nullopt;
         std::optional<std::string> out;
-        sb_sink sink{&out, [](void* ctx, sb_str v) { *static_cast<std::optional<std::string>*>(ctx) = std::string(view(v)); }};
-        sb_error err{};
-        if (api_->kv_get(api_->ctx, borrow(key), &sink, &err) != SB_OK)
-            throw plugin_error(error_kind::retryable, err.message);
+        sb_sink sink{sizeof(sb_sink), &out, [](void* ctx, sb_str v) {
+                         *static_cast<std::optional<std::string>*>(ctx) = std::string(view(v));
+                         return SB_OK;
+                     }};
+        sb_error err = make_error();
+        check(err, api_->kv_get(api_->ctx, static_cast<uint32_t>(scope), borrow(key), &sink, &err));
         return out;
     }
-    /// Writes per-tenant state; ttl_ms <= 0 keeps it forever. @throws plugin_error(retryable) on storage failure.
-    void kv_put(std::string_view key, std::string_view value, int64_t ttl_ms = 0) const {
-        if (!api_ || !api_->kv_put) return;
-        sb_error err{};
-        if (api_->kv_put(api_->ctx, borrow(key), borrow(value), ttl_ms, &err) != SB_OK)
-            throw plugin_error(error_kind::retryable, err.message);
+    /// Writes durable state; ttl_ms <= 0 keeps it forever. @throws plugin_error(retryable) on storage failure.
+    void kv_put(std::string_view key, std::string_view value, int64_t ttl_ms = 0, kv_scope scope = kv_scope::instance) const {
+        require(offsetof(sb_host_api, kv_put), api_ ? api_->kv_put : nullptr, "kv_put");
+        sb_error err = make_error();
+        check(err, api_->kv_put(api_->ctx, static_cast<uint32_t>(scope), borrow(key), borrow(value), ttl_ms, &err));
+    }
+    /// Removes a key (nothing happens when it is absent). @throws plugin_error(retryable) on storage failure.
+    void kv_delete(std::string_view key, kv_scope scope = kv_scope::instance) const {
+        require(offsetof(sb_host_api, kv_delete), api_ ? api_->kv_delete : nullptr, "kv_delete");
+        sb_error err = make_error();
+        check(err, api_->kv_delete(api_->ctx, static_cast<uint32_t>(scope), borrow(key), &err));
+    }
+    /// Atomically adds `delta` to the counter at `key` (absent or expired = 0) and returns the new
+    /// value. `ttl_ms` > 0 starts an expiry when the key is created (a daily quota: ms to midnight).
+    /// @throws plugin_error(retryable) on storage failure.
+    int64_t kv_increment(std::string_view key, int64_t delta = 1, int64_t ttl_ms = 0,
+                         kv_scope scope = kv_scope::instance) const {
+        require(offsetof(sb_host_api, kv_increment), api_ ? api_->kv_increment : nullptr, "kv_increment");
+        int64_t result = 0;
+        sb_error err = make_error();
+        check(err, api_->kv_increment(api_->ctx, static_cast<uint32_t>(scope), borrow(key), delta, ttl_ms, &result, &err));
+        return result;
     }
     /// Adds to a plugin counter shown in /metrics.
     void metric(std::string_view name, double value = 1) const {
-        if (api_ && api_->metric_add) api_->metric_add(api_->ctx, borrow(name), value);
+        if (has(offsetof(sb_host_api, metric_add), api_ ? api_->metric_add : nullptr))
+            api_->metric_add(api_->ctx, borrow(name), value);
+    }
+    /// The recent messages of a conversation, oldest first (newest last): a JSON array of
+    /// {"direction":"in"|"out","text","at_ms","status"}, at most `max_messages` and, from the newest,
+    /// `max_chars` characters of text (0 = no limit). @throws plugin_error(retryable) on storage failure.
+    boost::json::array conversation_history(int64_t conversation_id, unsigned max_messages = 20,
+                                            unsigned max_chars = 0) const {
+        require(offsetof(sb_host_api, conversation_history), api_ ? api_->conversation_history : nullptr,
+                "conversation_history");
+        std::string text;
+        sb_sink sink{sizeof(sb_sink), &text, [](void* ctx, sb_str v) {
+                         static_cast<std::string*>(ctx)->assign(view(v));
+                         return SB_OK;
+                     }};
+        sb_error err = make_error();
+        check(err, api_->conversation_history(api_->ctx, conversation_id, max_messages, max_chars, &sink, &err));
+        boost::system::error_code ec;
+        auto v = boost::json::parse(text.empty() ? "[]" : text, ec);
+        return !ec && v.is_array() ? std::move(v.as_array()) : boost::json::array{};
+    }
+    /// The contact known on `channel` by `provider_id`: {"id","name","phone","email","tags","score",
+    /// "attributes"}, or nullopt when unknown. @throws plugin_error(retryable) on storage failure.
+    std::optional<boost::json::object> contact(std::string_view channel, std::string_view provider_id) const {
+        require(offsetof(sb_host_api, contact_get), api_ ? api_->contact_get : nullptr, "contact_get");
+        std::optional<std::string> text;
+        sb_sink sink{sizeof(sb_sink), &text, [](void* ctx, sb_str v) {
+                         *static_cast<std::optional<std::string>*>(ctx) = std::string(view(v));
+                         return SB_OK;
+                     }};
+        sb_error err = make_error();
+        check(err, api_->contact_get(api_->ctx, borrow(channel), borrow(provider_id), &sink, &err));
+        if (!text) return std::nullopt;
+        boost::system::error_code ec;
+        auto v = boost::json::parse(*text, ec);
+        if (ec || !v.is_object()) return std::nullopt;
+        return std::move(v.as_object());
+    }
+    /// Merges `patch` (any of name, phone, email, tags, score, attributes) into the contact, creating it
+    /// when unknown. @throws plugin_error(invalid) on a malformed patch, (retryable) on storage failure.
+    void update_contact(std::string_view channel, std::string_view provider_id, const boost::json::object& patch) const {
+        require(offsetof(sb_host_api, contact_update), api_ ? api_->contact_update : nullptr, "contact_update");
+        std::string text = boost::json::serialize(patch);
+        sb_error err = make_error();
+        check(err, api_->contact_update(api_->ctx, borrow(channel), borrow(provider_id), borrow(text), &err));
+    }
+    /// Registers a secret obtained at run time (an access token) so the host redacts it from logs.
+    void register_secret(std::string_view secret) const {
+        if (has(offsetof(sb_host_api, register_secret), api_ ? api_->register_secret : nullptr))
+            api_->register_secret(api_->ctx, borrow(secret));
     }
 
 private:
+    /// True when the host's table reaches the field at `offset` and the function is set.
+    template <class Fn>
+    bool has(size_t offset, Fn fn) const {
+        return api_ && api_->struct_size >= offset + sizeof(void*) && fn != nullptr;
+    }
+    template <class Fn>
+    void require(size_t offset, Fn fn, const char* what) const {
+        if (!has(offset, fn)) throw plugin_error(error_kind::final, std::string("the host offers no ") + what);
+    }
+    static void check(const sb_error& e, sb_status st) {
+        if (st == SB_OK) return;
+        throw plugin_error(st == SB_ERR_INVALID ? error_kind::invalid : error_kind::retryable, e.message, e.code);
+    }
     const sb_host_api* api_ = nullptr;
 };
 
@@ -216,8 +352,15 @@ class settings {
 public:
     settings() = default;
     explicit settings(const sb_instance_config& c) : tenant_(view(c.tenant)) {
+        if (SB_HAS_FIELD(sb_instance_config, &c, instance)) instance_ = std::string(view(c.instance));
+        if (SB_HAS_FIELD(sb_instance_config, &c, webhook_url)) webhook_url_ = std::string(view(c.webhook_url));
         for (size_t i = 0; i < c.settings_count; ++i)
             values_.emplace_back(std::string(view(c.settings[i].name)), std::string(view(c.settings[i].value)));
+    }
+    /// Sets the instance name and public webhook URL (for tests and fake hosts).
+    void set_instance(std::string name, std::string webhook_url = {}) {
+        instance_ = std::move(name);
+        webhook_url_ = std::move(webhook_url);
     }
     /// Adds or replaces a value (for tests and fake hosts).
     void set(std::string name, std::string value) {
@@ -226,6 +369,10 @@ public:
         values_.emplace_back(std::move(name), std::move(value));
     }
     const std::string& tenant() const { return tenant_; }
+    /// The instance name: the plugin's name, or the key of a `use:` entry ("staff-bot").
+    const std::string& instance_name() const { return instance_; }
+    /// This instance's webhook URL under server.public_url ("" when that is not configured).
+    const std::string& webhook_url() const { return webhook_url_; }
     bool has(std::string_view name) const { return find(name) != nullptr; }
     /// The value, or `fallback` when unset.
     std::string string(std::string_view name, std::string fallback = {}) const {
@@ -249,14 +396,57 @@ public:
         if (!v || v->empty()) return fallback;
         return *v == "true";
     }
+    /// A float setting. @throws plugin_error(invalid) when not a number.
+    double number(std::string_view name, double fallback = 0) const {
+        auto* v = find(name);
+        if (!v || v->empty()) return fallback;
+        char* end = nullptr;
+        double d = std::strtod(v->c_str(), &end);
+        if (end && *end == '\0') return d;
+        throw plugin_error(error_kind::invalid, "setting '" + std::string(name) + "' is not a number");
+    }
+    /// A list setting's items (empty when unset). @throws plugin_error(invalid) when not a list of strings.
+    std::vector<std::string> list(std::string_view name) const {
+        std::vector<std::string> out;
+        auto v = parsed(name);
+        if (v.is_null()) return out;
+        if (!v.is_array()) throw plugin_error(error_kind::invalid, "setting '" + std::string(name) + "' is not a list");
+        for (auto& item : v.as_array()) {
+            if (!item.is_string()) throw plugin_error(error_kind::invalid, "setting '" + std::string(name) + "' is not a list of strings");
+            out.emplace_back(item.as_string());
+        }
+        return out;
+    }
+    /// A map setting's entries (empty when unset). @throws plugin_error(invalid) when not a map of strings.
+    std::vector<std::pair<std::string, std::string>> map(std::string_view name) const {
+        std::vector<std::pair<std::string, std::string>> out;
+        auto v = parsed(name);
+        if (v.is_null()) return out;
+        if (!v.is_object()) throw plugin_error(error_kind::invalid, "setting '" + std::string(name) + "' is not a map");
+        for (auto& [k, item] : v.as_object()) {
+            if (!item.is_string()) throw plugin_error(error_kind::invalid, "setting '" + std::string(name) + "' is not a map of strings");
+            out.emplace_back(std::string(k), std::string(item.as_string()));
+        }
+        return out;
+    }
 
 private:
+    boost::json::value parsed(std::string_view name) const {
+        auto* v = find(name);
+        if (!v || v->empty()) return nullptr;
+        boost::system::error_code ec;
+        auto j = boost::json::parse(*v, ec);
+        if (ec) throw plugin_error(error_kind::invalid, "setting '" + std::string(name) + "' is not JSON");
+        return j;
+    }
     const std::string* find(std::string_view name) const {
         for (auto& [k, v] : values_)
             if (k == name) return &v;
         return nullptr;
     }
     std::string tenant_;
+    std::string instance_;
+    std::string webhook_url_;
     std::vector<std::pair<std::string, std::string>> values_;
 };
 
@@ -269,9 +459,16 @@ public:
         sink_->respond(sink_->ctx, status, borrow(content_type), borrow(body));
     }
     /// Emits one normalized event (see events.hpp). Events are committed before the host acknowledges.
+    /// @throws plugin_error(invalid) when the host refuses the event (no "type").
     void emit(const boost::json::object& event) {
         std::string s = boost::json::serialize(event);
-        sink_->emit(sink_->ctx, borrow(s));
+        if (sink_->emit(sink_->ctx, borrow(s)) != SB_OK)
+            throw plugin_error(error_kind::invalid, "the host refused an emitted event (it needs a string \"type\")");
+    }
+    /// Adds a response header, e.g. Access-Control-Allow-Origin when answering OPTIONS.
+    void header(std::string_view name, std::string_view value) {
+        if (SB_HAS_FIELD(sb_webhook_sink, sink_, header) && sink_->header)
+            sink_->header(sink_->ctx, borrow(name), borrow(value));
     }
 
 private:
@@ -282,13 +479,84 @@ private:
 class emitter {
 public:
     explicit emitter(const sb_sink* sink) : sink_(sink) {}
+    /// @throws plugin_error(invalid) when the host refuses the object (no "type").
     void emit(const boost::json::object& event_or_command) {
         std::string s = boost::json::serialize(event_or_command);
-        sink_->put(sink_->ctx, borrow(s));
+        if (sink_->put(sink_->ctx, borrow(s)) != SB_OK)
+            throw plugin_error(error_kind::invalid, "the host refused an emitted object (it needs a string \"type\")");
+    }
+    /// Hands over a command's result object (the host files it as an event when it has a "type").
+    void emit_result(const boost::json::object& result) {
+        std::string s = boost::json::serialize(result);
+        if (sink_->put(sink_->ctx, borrow(s)) != SB_OK)
+            throw plugin_error(error_kind::invalid, "the host refused the command's result");
     }
 
 private:
     const sb_sink* sink_;
+};
+
+/// The call context of execute() and run_stage() (sb_call_context), parsed. Valid during the call.
+class call {
+public:
+    call() = default;
+    explicit call(const sb_call_context* c) {
+        if (!c) return;
+        tenant_ = std::string(view(c->tenant));
+        if (SB_HAS_FIELD(sb_call_context, c, instance)) instance_ = std::string(view(c->instance));
+        if (SB_HAS_FIELD(sb_call_context, c, deadline_ms)) deadline_ms_ = c->deadline_ms;
+        if (SB_HAS_FIELD(sb_call_context, c, attempt)) attempt_ = c->attempt;
+        if (SB_HAS_FIELD(sb_call_context, c, idempotency_key)) idempotency_key_ = std::string(view(c->idempotency_key));
+        if (SB_HAS_FIELD(sb_call_context, c, params_json)) params_ = parse(view(c->params_json)).as_object();
+        if (SB_HAS_FIELD(sb_call_context, c, earlier_outputs_json))
+            earlier_ = parse(view(c->earlier_outputs_json), false).as_array();
+    }
+    /// Builds a context by hand (tests, fake hosts).
+    call(std::string tenant, std::string instance, int64_t deadline_ms, unsigned attempt, std::string idempotency_key,
+         boost::json::object params = {}, boost::json::array earlier = {})
+        : tenant_(std::move(tenant)), instance_(std::move(instance)), deadline_ms_(deadline_ms), attempt_(attempt),
+          idempotency_key_(std::move(idempotency_key)), params_(std::move(params)), earlier_(std::move(earlier)) {}
+
+    const std::string& tenant() const { return tenant_; }
+    /// The instance name the route or command addressed.
+    const std::string& instance_name() const { return instance_; }
+    /// Absolute deadline, UTC ms on the host clock; 0 = none.
+    int64_t deadline_ms() const { return deadline_ms_; }
+    /// Milliseconds left until the deadline at host time `now_ms` (never negative); `fallback` without one.
+    int64_t remaining_ms(int64_t now_ms, int64_t fallback = 30'000) const {
+        if (deadline_ms_ <= 0) return fallback;
+        return deadline_ms_ > now_ms ? deadline_ms_ - now_ms : 0;
+    }
+    /// 1 for the first attempt.
+    unsigned attempt() const { return attempt_; }
+    /// Stable across retries, restarts and databases; hand it to providers that deduplicate.
+    const std::string& idempotency_key() const { return idempotency_key_; }
+    /// The stage's `with:` parameters ({} for commands).
+    const boost::json::object& params() const { return params_; }
+    /// A string parameter, or `fallback`.
+    std::string param(std::string_view name, std::string fallback = {}) const {
+        auto* v = params_.if_contains(name);
+        return v && v->is_string() ? std::string(v->as_string()) : std::move(fallback);
+    }
+    /// What earlier stages of this route run produced: [{"stage","outcome","error","outputs"}].
+    const boost::json::array& earlier_outputs() const { return earlier_; }
+
+private:
+    static boost::json::value parse(std::string_view text, bool object = true) {
+        boost::system::error_code ec;
+        auto v = boost::json::parse(text.empty() ? (object ? "{}" : "[]") : text, ec);
+        if (ec || (object ? !v.is_object() : !v.is_array())) {
+            if (object) return boost::json::object{};
+            return boost::json::array{};
+        }
+        return v;
+    }
+    std::string tenant_, instance_;
+    int64_t deadline_ms_ = 0;
+    unsigned attempt_ = 1;
+    std::string idempotency_key_;
+    boost::json::object params_;
+    boost::json::array earlier_;
 };
 
 /// Base class of a plugin instance: one per tenant that enables the plugin. Methods run on host
@@ -302,15 +570,40 @@ public:
     virtual void handle_webhook(const request&, webhook_result&) {
         throw plugin_error(error_kind::final, "this plugin does not receive webhooks");
     }
-    /// Executes a command (message.send, ...). @returns a JSON result, e.g. {"provider_message_id": ...}.
-    virtual boost::json::object execute(const boost::json::object& command) {
+    /// Executes a command (message.send, or one the plugin declares). @returns a JSON result, e.g.
+    /// {"provider_message_id": ...}; a result with a "type" is also filed and routed as an event.
+    virtual boost::json::object execute(const call&, const boost::json::object& command) {
         throw plugin_error(error_kind::final, "this plugin executes no command '" +
                                                   std::string(command.contains("type") ? command.at("type").as_string().c_str() : "") + "'");
     }
     /// Runs a stage (named without the plugin prefix) on an event; emits events and commands.
-    virtual void run_stage(std::string_view stage, const boost::json::object&, emitter&) {
+    virtual void run_stage(const call&, std::string_view stage, const boost::json::object&, emitter&) {
         throw plugin_error(error_kind::final, "unknown stage '" + std::string(stage) + "'");
     }
+};
+
+/// Types of a declared setting (sb_setting_type).
+enum class setting_type : uint32_t {
+    string = SB_SETTING_STRING,
+    integer = SB_SETTING_INT,
+    boolean = SB_SETTING_BOOL,
+    duration = SB_SETTING_DURATION, ///< reaches the plugin in ms
+    number = SB_SETTING_FLOAT,
+    choice = SB_SETTING_ENUM,       ///< one of `choices`
+    list = SB_SETTING_LIST,         ///< settings::list()
+    map = SB_SETTING_MAP            ///< settings::map()
+};
+
+/// One declared setting, written by name:
+///   {.name = "page_id", .required = true, .description = "id of the Facebook Page"}
+struct setting {
+    const char* name = "";
+    setting_type type = setting_type::string;
+    bool required = false;
+    bool secret = false;                ///< redacted from logs and errors
+    const char* default_value = nullptr; ///< text form; JSON text for lists and maps
+    const char* description = "";
+    std::vector<const char*> choices = {}; ///< setting_type::choice
 };
 
 /// Static metadata of a plugin, turned into the C descriptor by SWITCHBOARD_PLUGIN.
@@ -320,10 +613,13 @@ struct plugin_info {
     const char* license = "Apache-2.0";
     const char* description = "";
     uint32_t capabilities = 0;
-    const sb_setting_spec* settings = nullptr;
-    size_t settings_count = 0;
-    const char* const* stages = nullptr;
-    size_t stages_count = 0;
+    std::vector<setting> settings = {};
+    /// Stage names without the plugin prefix ("reply" → routes say "<plugin>.reply").
+    std::vector<const char*> stages = {};
+    /// Command types execute() accepts ("message.send", "telegram.answer_callback").
+    std::vector<const char*> commands = {};
+    /// Event types the plugin emits ("message.received", "message.status").
+    std::vector<const char*> events = {};
     /// Optional: provider account ids in an unverified inbound request (see sb_plugin_descriptor.route_keys).
     std::vector<std::string> (*route_keys)(const request&) = nullptr;
 };
@@ -334,6 +630,7 @@ inline sb_status status_of(error_kind k) {
     switch (k) {
     case error_kind::retryable: return SB_ERR_RETRYABLE;
     case error_kind::invalid: return SB_ERR_INVALID;
+    case error_kind::retry_after: return SB_ERR_RETRY_AFTER;
     default: return SB_ERR_FINAL;
     }
 }
@@ -346,6 +643,7 @@ sb_status guarded(sb_error* err, F&& f) noexcept {
         return SB_OK;
     } catch (const plugin_error& e) {
         fill_error(err, e.code(), e.what());
+        if (e.kind() == error_kind::retry_after) fill_retry_after(err, e.retry_after_ms());
         return status_of(e.kind());
     } catch (const std::exception& e) {
         fill_error(err, "", e.what());
@@ -372,9 +670,42 @@ inline boost::json::object parse_object(sb_str s) {
     return std::move(v.as_object());
 }
 
+/// The C arrays a descriptor points into; lives as long as the plugin (a function-local static).
+struct descriptor_storage {
+    std::vector<sb_setting_spec> settings;
+    std::vector<const char*> stages, commands, events;
+};
+
+inline void fill_declarations(sb_plugin_descriptor& d, descriptor_storage& store, const plugin_info& info) {
+    for (auto& s : info.settings) {
+        sb_setting_spec spec{};
+        spec.struct_size = sizeof spec;
+        spec.name = s.name;
+        spec.type = static_cast<uint32_t>(s.type);
+        spec.flags = (s.required ? SB_SETTING_REQUIRED : 0u) | (s.secret ? SB_SETTING_SECRET : 0u);
+        spec.default_value = s.default_value;
+        spec.description = s.description;
+        spec.choices = s.choices.empty() ? nullptr : s.choices.data();
+        spec.choices_count = s.choices.size();
+        store.settings.push_back(spec);
+    }
+    store.stages = info.stages;
+    store.commands = info.commands;
+    store.events = info.events;
+    d.settings = store.settings.empty() ? nullptr : store.settings.data();
+    d.settings_count = store.settings.size();
+    d.stages = store.stages.empty() ? nullptr : store.stages.data();
+    d.stages_count = store.stages.size();
+    d.commands = store.commands.empty() ? nullptr : store.commands.data();
+    d.commands_count = store.commands.size();
+    d.events = store.events.empty() ? nullptr : store.events.data();
+    d.events_count = store.events.size();
+}
+
 template <class Instance>
 sb_plugin_descriptor make_descriptor(const plugin_info& info) {
     using H = holder<Instance>;
+    static descriptor_storage store; // one per plugin (Instance): the descriptor points into it
     sb_plugin_descriptor d{};
     d.struct_size = sizeof(sb_plugin_descriptor);
     d.abi_major = SB_ABI_MAJOR;
@@ -384,10 +715,7 @@ sb_plugin_descriptor make_descriptor(const plugin_info& info) {
     d.license = info.license;
     d.description = info.description;
     d.capabilities = info.capabilities;
-    d.settings = info.settings;
-    d.settings_count = info.settings_count;
-    d.stages = info.stages;
-    d.stages_count = info.stages_count;
+    fill_declarations(d, store, info);
     d.create = [](const sb_host_api* api, const sb_instance_config* cfg, void** out, sb_error* err) -> sb_status {
         return guarded(err, [&] {
             auto h = std::make_unique<H>();
@@ -418,17 +746,17 @@ sb_plugin_descriptor make_descriptor(const plugin_info& info) {
             static_cast<H*>(p)->impl->handle_webhook(request(*r), out);
         });
     };
-    d.execute = [](void* p, sb_str command, const sb_sink* sink, sb_error* err) -> sb_status {
+    d.execute = [](void* p, const sb_call_context* ctx, sb_str command, const sb_sink* sink, sb_error* err) -> sb_status {
         return guarded(err, [&] {
-            auto result = static_cast<H*>(p)->impl->execute(parse_object(command));
-            std::string s = boost::json::serialize(result);
-            sink->put(sink->ctx, borrow(s));
+            auto result = static_cast<H*>(p)->impl->execute(call(ctx), parse_object(command));
+            emitter(sink).emit_result(result);
         });
     };
-    d.run_stage = [](void* p, sb_str stage, sb_str event, const sb_sink* sink, sb_error* err) -> sb_status {
+    d.run_stage = [](void* p, const sb_call_context* ctx, sb_str stage, sb_str event, const sb_sink* sink,
+                     sb_error* err) -> sb_status {
         return guarded(err, [&] {
             emitter out(sink);
-            static_cast<H*>(p)->impl->run_stage(view(stage), parse_object(event), out);
+            static_cast<H*>(p)->impl->run_stage(call(ctx), view(stage), parse_object(event), out);
         });
     };
     return d;
@@ -449,4 +777,4 @@ sb_plugin_descriptor make_descriptor(const plugin_info& info) {
         return &descriptor;                                                                                 \
     }                                                                                                       \
     }                                                                                                       \
-    BOOST_DLL_ALIAS(switchboard_plugin_entry, switchboard_plugin_v1)
+    BOOST_DLL_ALIAS(switchboard_plugin_entry, switchboard_plugin)

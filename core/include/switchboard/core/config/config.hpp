@@ -43,14 +43,19 @@ private:
 /// entries are kept as written; the plugin host reads them for declared settings (see plugin_host.hpp).
 struct setting_entry {
     std::string name;
-    std::string value;       ///< scalar text as written (after expansion)
+    /// Scalar text as written (after expansion); a YAML sequence or mapping of scalars becomes JSON
+    /// text (an array of strings, an object of strings) for list and map settings.
+    std::string value;
+    bool collection = false; ///< the value was a YAML sequence or mapping
     source_mark key_mark;    ///< where the key is
     source_mark value_mark;  ///< where the value is
 };
 
-/// A tenant's configuration of one plugin.
+/// A tenant's configuration of one plugin instance: `messenger: {...}` (the instance is named
+/// after its plugin) or `staff-bot: { use: telegram, ... }` (a second instance of a plugin).
 struct plugin_use {
-    std::string plugin;
+    std::string name;   ///< instance name: what routes, commands and /webhooks/{name}/{tenant} address
+    std::string plugin; ///< the plugin it runs
     source_mark mark;
     std::vector<setting_entry> settings;
 };
@@ -64,12 +69,32 @@ struct route_filter {
     source_mark mark;
 };
 
+/// One stage of a route: `plugin.stage`, or `{ stage: plugin.stage, with: {...}, budget: 8s }`.
+struct stage_call {
+    std::string stage;              ///< "<instance>.<stage>"
+    std::string params_json = "{}"; ///< `with:` as a JSON object (strings, lists and maps of strings)
+    int64_t budget_ms = 0;          ///< time allowed in a first_of chain (ms); 0 = the delivery default
+    source_mark mark;
+};
+
+/// One step of a route's `run`: a stage, or a `first_of` fallback chain of stages (the first tier
+/// that produces output within its budget wins; later tiers see why earlier ones fell through).
+struct route_step {
+    bool first_of = false;
+    std::vector<stage_call> tiers; ///< one entry for a plain stage
+    source_mark mark;
+
+    route_step() = default;
+    /// A plain stage, e.g. route_step("templates.reply").
+    route_step(std::string stage) : tiers{stage_call{std::move(stage), "{}", 0, {}}} {}
+    route_step(const char* stage) : route_step(std::string(stage)) {}
+};
+
 struct route_config {
     std::string on;
     std::vector<route_filter> when; ///< every filter must hold for the route to run (empty: always)
-    std::vector<std::string> run;
+    std::vector<route_step> run;
     source_mark mark;
-    std::vector<source_mark> run_marks;
 };
 
 struct tenant_config {
@@ -78,7 +103,7 @@ struct tenant_config {
     std::vector<plugin_use> plugins;
     std::vector<route_config> routes;
 
-    /// This tenant's use of plugin `name`, or nullptr.
+    /// This tenant's plugin instance named `name`, or nullptr.
     const plugin_use* find_plugin(const std::string& name) const;
 };
 
@@ -90,6 +115,9 @@ struct server_config {
     int64_t idle_timeout_ms = 60'000;      ///< time allowed for each later request on a keep-alive connection
     int threads = 2;                       ///< I/O threads
     int64_t shutdown_grace_ms = 10'000;    ///< in-flight requests get this long at SIGTERM
+    /// The externally visible base URL providers call ("https://bot.example.com", no trailing '/'),
+    /// "" when unset: plugins get public_url + the request target (Twilio signs it).
+    std::string public_url;
 };
 
 struct storage_config {

@@ -20,6 +20,7 @@ enum class command_status {
     already_proven,  ///< an interrupted attempt was delivered (echo seen); recorded without sending
     waiting_for_echo,///< an interrupted send's outcome is unknown: postponed until the echo grace ends
     failed,          ///< the attempt failed; the retry policy retried or dead-lettered it
+    deferred,        ///< the plugin asked to run it later (SB_ERR_RETRY_AFTER); no attempt counted
     lost,            ///< the claim no longer held when recording the outcome
 };
 
@@ -35,7 +36,7 @@ public:
 private:
     /// Records a delivered command, retrying the write a few times: the provider has accepted it,
     /// so a storage hiccup here must not turn into a second send.
-    command_status record_delivered(const job& j, const std::string& result);
+    command_status record_delivered(const job& j, const std::string& result, const std::vector<std::string>& events = {});
 
     const delivery_config& cfg_;
     const instance_registry& instances_;

@@ -13,6 +13,10 @@
 #include <string>
 #include <string_view>
 
+namespace boost::json {
+class object;
+}
+
 namespace switchboard::core::dispatch {
 
 /// Route jobs of one conversation's inbound messages run in order: "conv:<conversation id>".
@@ -29,11 +33,24 @@ std::string send_lane(int64_t conversation_id);
 std::string command_lane(const std::string& tenant, std::string_view type, const std::string& target,
                          int64_t conversation_id);
 
+/// The instance that executes a command: its "instance", else "plugin", else "channel".
+std::string command_target(const boost::json::object& command);
+
 /// The route job of a filed event: "route:<event id>".
 std::string route_key(int64_t event_id);
 /// The k-th command (0-based) emitted by stage number `stage_index` (1-based, across the tenant's
 /// routes) of route job `route_job_id`: "cmd:<job>:<stage>:<k>".
 std::string command_key(int64_t route_job_id, int stage_index, int k);
+
+/// What an event originates from, stable across restarts and databases: its "dedupe_key", else
+/// its "provider_message_id", else the "origin_key" it inherited from the event that caused it,
+/// else a SHA-256 of the event without the fields the host adds when filing (ids, chain depth).
+std::string origin_key(const boost::json::object& event);
+
+/// The idempotency key of a plugin call: 32 hex digits of SHA-256 over the tenant, the event's
+/// origin key and `what` (e.g. "stage:2:templates.reply" or "cmd:2:templates.reply:0"). The same
+/// event yields the same keys on every retry, after a restart, and on another database.
+std::string idempotency_key(const std::string& tenant, const std::string& origin, const std::string& what);
 
 /// How deep events may chain (a stage's event routed to a stage that emits an event...): an event
 /// emitted deeper is stored but not routed, and the loop is logged.

@@ -9,10 +9,14 @@
 #include <switchboard/core/plugins/registry.hpp>
 #include <switchboard/core/store/store.hpp>
 
+#include <future>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace boost::json {
 class object;
+class array;
 }
 
 namespace switchboard::core::dispatch {
@@ -26,6 +30,7 @@ bool route_applies(const route_config& r, const boost::json::object& event);
 enum class route_status {
     completed,  ///< every stage ran; commands and events are committed with the job
     failed,     ///< a stage failed (see route_result::final_failure); nothing was committed
+    deferred,   ///< a stage asked to run later (SB_ERR_RETRY_AFTER, route_result::retry_after_ms); nothing committed
     lost,       ///< the job's claim no longer held when completing it: another worker owns it
 };
 
@@ -35,6 +40,7 @@ struct route_result {
     std::string error;          ///< when failed: which stage, and the plugin's message
     std::string plugin;         ///< when failed: the plugin at fault
     int commands = 0;           ///< when completed: command jobs created
+    int64_t retry_after_ms = 0; ///< when deferred: the deferral the stage asked for (0 = backoff)
 };
 
 class route_runner {
@@ -44,13 +50,29 @@ public:
     /// Runs route job `j` (payload: the filed event). Never retries: the caller applies the retry
     /// policy to a failed result. @throws on storage failure (the lease then expires).
     route_result run(const job& j);
+    ~route_runner();
 
 private:
+    struct step_result {
+        call_outcome outcome;
+        std::string stage;  ///< the stage whose outcome stands (the winning or last tier)
+        std::string plugin; ///< its instance
+    };
+    /// Runs one step: a stage, or a first_of chain tier by tier (appending each tier's outcome to
+    /// `earlier`).
+    step_result run_step(const job& j, const route_step& step, const std::string& event_text, const std::string& origin,
+                         int stage_index, boost::json::array& earlier);
+    /// Calls a stage; with `budgeted`, gives up waiting after the stage's budget (outcome code "late").
+    call_outcome call_stage(plugin_instance& inst, const stage_call& c, const std::string& event_text, call_context ctx,
+                            bool budgeted);
+
     const config& cfg_;
     const instance_registry& instances_;
     store& db_;
     metrics& stats_;
     clock_fn clock_;
+    std::mutex late_mu_;
+    std::vector<std::shared_future<call_outcome>> late_; ///< tiers abandoned past their budget, still running
 };
 
 }  // namespace switchboard::core::dispatch

@@ -19,6 +19,8 @@ struct http_request_data {
     std::string query;   ///< raw query string without '?'
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;    ///< raw body bytes
+    std::string target;  ///< the request target exactly as received (path and query, percent-encoded)
+    std::string peer_address; ///< the TCP peer's address, no port
 };
 
 struct http_response_data {
@@ -26,6 +28,7 @@ struct http_response_data {
     std::string content_type = "text/plain; charset=utf-8";
     std::string body;
     std::string route; ///< route template for metrics, e.g. "/webhooks/{plugin}/{tenant}"
+    std::vector<std::pair<std::string, std::string>> headers; ///< extra response headers
 };
 
 /// Answers a request exactly once; callable from any thread.

@@ -25,6 +25,10 @@ public:
                    clock_fn clock, std::function<void()> on_jobs_created,
                    std::function<void(const std::string&, const std::string&, const std::string&, double)> plugin_metric);
 
+    /// Sets server.public_url ("https://bot.example.com"): plugins then see the URL the provider
+    /// called (public URL + original target). Call before serving.
+    void set_public_url(std::string url) { public_url_ = std::move(url); }
+
     /// Answers one request through `respond`, possibly later from the store's writer thread.
     /// POST, and GET answered 2xx with events (provider callbacks), are stored before the answer.
     /// Statuses: 200/2xx from the plugin once committed; 401/4xx as the plugin answers (nothing
@@ -56,6 +60,7 @@ private:
     clock_fn clock_;
     std::function<void()> on_jobs_created_;
     std::function<void(const std::string&, const std::string&, const std::string&, double)> plugin_metric_;
+    std::string public_url_;
 };
 
 }  // namespace switchboard::core::ingress

@@ -24,6 +24,10 @@ public:
     std::string capability_names() const;
     /// The declared setting `name`, or nullptr.
     const sb_setting_spec* setting(const std::string& name) const;
+    /// True when the plugin declares that execute() accepts commands of `command_type`.
+    bool executes(const std::string& command_type) const;
+    /// True when the plugin declares that it emits events of `event_type`.
+    bool emits(const std::string& event_type) const;
     /// True when the plugin provides stage `stage` (without the plugin prefix).
     bool has_stage(const std::string& stage) const;
 
@@ -45,7 +49,7 @@ public:
 
 /// Loads one plugin file and checks its descriptor before using anything else in it:
 /// struct_size large enough, same ABI major, plugin minor <= host minor.
-/// @throws plugin_load_error (not a shared object, no switchboard_plugin_v1 export, wrong ABI...).
+/// @throws plugin_load_error (not a shared object, no switchboard_plugin export, an ABI 1.x plugin, wrong ABI...).
 std::shared_ptr<loaded_plugin> load_plugin(const std::string& file);
 
 /// The descriptor as JSON: {"file","name","version","license","description","abi":"M.m",

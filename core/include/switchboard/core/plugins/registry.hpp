@@ -28,6 +28,8 @@ public:
     plugin_instance* find(const std::string& tenant, const std::string& plugin) const;
     /// True when (tenant, plugin) was configured but failed to start.
     bool failed(const std::string& tenant, const std::string& plugin) const;
+    /// True when `type` is a command: one of the SDK's, or declared by a plugin `tenant` runs.
+    bool is_command(const std::string& tenant, const std::string& type) const;
     /// True when some tenant enables `plugin`.
     bool serves(const std::string& plugin) const;
     /// Every started instance of `plugin`, in tenant order.

@@ -103,6 +103,23 @@ struct conversation_state {
     int64_t last_inbound_at_ms = 0;
 };
 
+/// One message of a conversation's history.
+struct history_message {
+    std::string direction; ///< "in" or "out"
+    std::string text;      ///< "" for messages without text (attachments)
+    int64_t at_ms = 0;     ///< provider timestamp, else when it was sent or recorded (UTC ms)
+    std::string status;    ///< received | queued | sent | delivered | read | failed
+};
+
+/// A contact's attributes (contacts row). `tags` is a JSON array text, `attributes` a JSON object text.
+struct contact_record {
+    int64_t id = 0;
+    std::string name, phone, email;
+    std::string tags = "[]";
+    std::optional<double> score;
+    std::string attributes = "{}";
+};
+
 /// All persistence: webhooks and their events, contacts and conversations, the job outbox,
 /// message status and plugin state. Thread-safe; every call may throw on storage failure (the
 /// message is safe to log through storage_error_message()).
@@ -155,9 +172,11 @@ public:
     virtual fence complete_route(const job& j, const std::vector<new_job>& commands,
                                  const std::vector<std::string>& events, int64_t now_ms) = 0;
 
-    /// Finishes a command job with the plugin's result (records a sent message for message.send),
+    /// Finishes a command job with the plugin's result (records a sent message for message.send)
+    /// and files the events it produced (a result with a "type", further outputs) like a route's,
     /// written only while the claim holds.
-    virtual fence complete_command(const job& j, const std::string& result_json, int64_t now_ms) = 0;
+    virtual fence complete_command(const job& j, const std::string& result_json, const std::vector<std::string>& events,
+                                   int64_t now_ms) = 0;
 
     /// Records a failed attempt to be retried at `next_attempt_at_ms` (clears the interrupted
     /// mark: the attempt's outcome is known). Nothing is written when the claim was lost.
@@ -199,6 +218,25 @@ public:
     /// Stores (or replaces) a value; nullopt `expires_at_ms` keeps it forever.
     virtual void kv_put(const std::string& tenant, const std::string& plugin, const std::string& key,
                         const std::string& value, std::optional<int64_t> expires_at_ms) = 0;
+
+    /// Removes a key (nothing happens when it is absent).
+    virtual void kv_delete(const std::string& tenant, const std::string& plugin, const std::string& key) = 0;
+    /// Atomically adds `delta` to the integer at the key (absent or expired at `now_ms`: 0; a value
+    /// that is not a decimal integer counts as 0) and returns the new value. A created (or
+    /// expired and restarted) key gets `expires_at_ms`; a live key keeps its expiry.
+    virtual int64_t kv_increment(const std::string& tenant, const std::string& plugin, const std::string& key,
+                                 int64_t delta, std::optional<int64_t> expires_at_ms, int64_t now_ms) = 0;
+
+    /// The newest `max_messages` messages of a tenant's conversation, oldest first (see
+    /// sb_host_api.conversation_history for the shape); empty for an unknown conversation.
+    virtual std::vector<history_message> conversation_history(const std::string& tenant, int64_t conversation_id,
+                                                              int max_messages) = 0;
+    /// The contact a tenant knows on `channel` as `provider_id`, or nullopt.
+    virtual std::optional<contact_record> contact(const std::string& tenant, const std::string& channel,
+                                                  const std::string& provider_id) = 0;
+    /// Writes `contact` (found by channel and provider id, created with its identity when unknown).
+    virtual void save_contact(const std::string& tenant, const std::string& channel, const std::string& provider_id,
+                              const contact_record& contact, int64_t now_ms) = 0;
 
     /// True when the backend is SQLite.
     virtual bool is_sqlite() const = 0;

@@ -25,7 +25,8 @@ public:
 
     /// Runs the `reply` stage: emits what respond() returns, in order.
     /// @throws sdk::plugin_error(final) for another stage name; whatever respond() throws.
-    void run_stage(std::string_view stage, const boost::json::object& event, sdk::emitter& out) override;
+    void run_stage(const sdk::call& call, std::string_view stage, const boost::json::object& event,
+                   sdk::emitter& out) override;
 
     const responder_config& config() const noexcept { return config_; }
     const template_store& templates() const noexcept { return templates_; }

@@ -45,20 +45,23 @@ inline constexpr int64_t default_send_timeout_ms = 10000;
 /// still starts; the instance logs what is missing and refuses webhooks (503) or sends (final
 /// error) until it is set. `token_doc` and `account_doc` describe the page access token and the
 /// account id setting (profile.account_setting) for this channel.
-constexpr std::array<sb_setting_spec, 7> channel_settings(const channel_profile& profile, const char* token_doc,
-                                                          const char* account_doc) {
-    return {{
-        {setting::app_secret, SB_SETTING_STRING, SB_SETTING_SECRET, nullptr,
-         "App Secret of the Meta app (App Dashboard > Settings > Basic); verifies X-Hub-Signature-256"},
-        {setting::verify_token, SB_SETTING_STRING, SB_SETTING_SECRET, nullptr,
-         "Verify Token entered with the callback URL in the App Dashboard (GET subscription handshake)"},
-        {setting::page_access_token, SB_SETTING_STRING, SB_SETTING_SECRET, nullptr, token_doc},
-        {profile.account_setting.data(), SB_SETTING_STRING, 0, nullptr, account_doc},
-        {setting::graph_api_base, SB_SETTING_STRING, 0, default_graph_api_base, "Graph API base URL, with version"},
-        {setting::messaging_window, SB_SETTING_DURATION, 0, "86400000",
-         "refuse replies this long after the customer's last message (Meta's standard window is 24 h)"},
-        {setting::send_timeout, SB_SETTING_DURATION, 0, "10000", "timeout of one Send API request"},
-    }};
+inline std::vector<sdk::setting> channel_settings(const channel_profile& profile, const char* token_doc,
+                                                  const char* account_doc) {
+    using sdk::setting_type;
+    return {
+        {.name = setting::app_secret, .secret = true,
+         .description = "App Secret of the Meta app (App Dashboard > Settings > Basic); verifies X-Hub-Signature-256"},
+        {.name = setting::verify_token, .secret = true,
+         .description = "Verify Token entered with the callback URL in the App Dashboard (GET subscription handshake)"},
+        {.name = setting::page_access_token, .secret = true, .description = token_doc},
+        {.name = profile.account_setting.data(), .description = account_doc},
+        {.name = setting::graph_api_base, .default_value = default_graph_api_base,
+         .description = "Graph API base URL, with version"},
+        {.name = setting::messaging_window, .type = setting_type::duration, .default_value = "86400000",
+         .description = "refuse replies this long after the customer's last message (Meta's standard window is 24 h)"},
+        {.name = setting::send_timeout, .type = setting_type::duration, .default_value = "10000",
+         .description = "timeout of one Send API request"},
+    };
 }
 
 /// A tenant's settings for a Meta channel, read once at create.
@@ -141,7 +144,7 @@ public:
     /// The configured page_id / account_id, or nothing when unset.
     std::vector<std::string> account_ids() const override;
     void handle_webhook(const sdk::request& request, sdk::webhook_result& result) override;
-    boost::json::object execute(const boost::json::object& command) override;
+    boost::json::object execute(const sdk::call& call, const boost::json::object& command) override;
 
     const channel_config& config() const noexcept { return config_; }
 
