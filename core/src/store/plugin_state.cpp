@@ -34,6 +34,30 @@ void sql_store::kv_delete(const std::string& tenant, const std::string& plugin, 
 }
 
 namespace {
+/// Column `i` of a row as an integer, whatever integer or numeric type the backend reports for it
+/// (SQLite types computed columns by their first value).
+int64_t row_int(const soci::row& r, size_t i) {
+    switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer: return r.get<int>(i);
+    case soci::dt_long_long: return r.get<long long>(i);
+    case soci::dt_unsigned_long_long: return static_cast<int64_t>(r.get<unsigned long long>(i));
+    case soci::dt_double: return static_cast<int64_t>(r.get<double>(i));
+    case soci::dt_string: return std::stoll(r.get<std::string>(i));
+    default: return 0;
+    }
+}
+
+/// Column `i` as a double (score), whatever numeric type the backend reports.
+double row_double(const soci::row& r, size_t i) {
+    switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_integer: return r.get<int>(i);
+    case soci::dt_long_long: return static_cast<double>(r.get<long long>(i));
+    case soci::dt_double: return r.get<double>(i);
+    case soci::dt_string: return std::stod(r.get<std::string>(i));
+    default: return 0;
+    }
+}
+
 /// The integer a kv value holds: decimal digits with an optional '-', else 0.
 int64_t counter_value(const std::string& v) {
     size_t i = !v.empty() && v[0] == '-' ? 1 : 0;
@@ -89,7 +113,7 @@ std::vector<history_message> sql_store::conversation_history(const std::string& 
         history_message m;
         m.direction = r.get<std::string>(0) == "inbound" ? "in" : "out";
         m.text = r.get_indicator(1) == soci::i_ok ? r.get<std::string>(1) : "";
-        m.at_ms = r.get<long long>(2);
+        m.at_ms = r.get_indicator(2) == soci::i_ok ? row_int(r, 2) : 0;
         m.status = r.get<std::string>(3);
         out.push_back(std::move(m));
     }
@@ -110,12 +134,12 @@ std::optional<contact_record> sql_store::contact(const std::string& tenant, cons
         return r.get_indicator(i) == soci::i_ok ? r.get<std::string>(i) : fallback;
     };
     contact_record c;
-    c.id = r.get<long long>(0);
+    c.id = row_int(r, 0);
     c.name = text(1);
     c.phone = text(2);
     c.email = text(3);
     c.tags = text(4, "[]");
-    if (r.get_indicator(5) == soci::i_ok) c.score = r.get<double>(5);
+    if (r.get_indicator(5) == soci::i_ok) c.score = row_double(r, 5);
     c.attributes = text(6, "{}");
     return c;
 }

@@ -164,3 +164,80 @@ TEST_CASE("route filters: when maps event fields to a value or a list of values"
     CHECK(errors[1].message.find("non-empty list") != std::string::npos);
     CHECK(errors[1].mark.line == 10);
 }
+
+TEST_CASE("route steps: stage parameters, first_of chains with budgets, plain stages", "[config]") {
+    temp_config f("tenants:\n"
+                  "  demo:\n"
+                  "    routes:\n"
+                  "      - on: message.received\n"
+                  "        run:\n"
+                  "          - first_of:\n"
+                  "              - { stage: openai.reply, budget: 8s }\n"
+                  "              - templates.reply\n"
+                  "          - { stage: notify.send, with: { template: escalation, to: [a, b] } }\n"
+                  "          - templates.reply\n");
+    auto cfg = load_config(f.path.string());
+    auto& run = cfg.tenants[0].routes[0].run;
+    REQUIRE(run.size() == 3);
+    CHECK(run[0].first_of);
+    REQUIRE(run[0].tiers.size() == 2);
+    CHECK(run[0].tiers[0].stage == "openai.reply");
+    CHECK(run[0].tiers[0].budget_ms == 8'000);
+    CHECK(run[0].tiers[1].stage == "templates.reply");
+    CHECK(run[0].tiers[1].budget_ms == 0);
+    CHECK_FALSE(run[1].first_of);
+    CHECK(run[1].tiers[0].stage == "notify.send");
+    CHECK(run[1].tiers[0].params_json == R"({"template":"escalation","to":["a","b"]})");
+    CHECK(run[2].tiers[0].stage == "templates.reply");
+    CHECK(run[2].tiers[0].params_json == "{}");
+}
+
+TEST_CASE("route steps: malformed first_of, with and budget are located", "[config]") {
+    auto d = errors_of("tenants:\n"
+                       "  demo:\n"
+                       "    routes:\n"
+                       "      - on: message.received\n"
+                       "        run:\n"
+                       "          - first_of: [ templates.reply ]\n"
+                       "          - { stage: templates.reply, budget: 8s }\n"
+                       "          - { stage: templates.reply, with: [1] }\n"
+                       "          - { stage: templates.reply, budget: soon, wiht: {} }\n");
+    REQUIRE(d.size() == 6);
+    CHECK(d[0].message.find("'first_of' must list at least two stages") != std::string::npos);
+    CHECK(d[0].mark.line == 6);
+    CHECK(d[1].message == "'budget' applies only to a tier of 'first_of'");
+    CHECK(d[2].message.find("'with' must map parameter names to values") != std::string::npos);
+    CHECK(d[3].message.find("unknown key 'wiht' in a stage; did you mean 'with'?") != std::string::npos);
+    CHECK(d[4].message == "'budget' applies only to a tier of 'first_of'");
+    CHECK(d[5].message.find("'budget' must be a duration") != std::string::npos);
+    CHECK(d[5].mark.line == 9);
+}
+
+TEST_CASE("plugin instances: `use:` runs a plugin twice; list and map settings become JSON", "[config]") {
+    temp_config f("server:\n"
+                  "  public_url: https://bot.example.com/\n"
+                  "tenants:\n"
+                  "  demo:\n"
+                  "    plugins:\n"
+                  "      telegram: { bot_token: a }\n"
+                  "      staff-bot: { use: telegram, bot_token: b, keywords: [refund, 'manager'] }\n"
+                  "      notify: { headers: { X-A: '1' } }\n");
+    auto cfg = load_config(f.path.string());
+    CHECK(cfg.server.public_url == "https://bot.example.com");
+    auto& plugins = cfg.tenants[0].plugins;
+    REQUIRE(plugins.size() == 3);
+    CHECK(plugins[0].name == "telegram");
+    CHECK(plugins[0].plugin == "telegram");
+    CHECK(plugins[1].name == "staff-bot");
+    CHECK(plugins[1].plugin == "telegram");
+    REQUIRE(plugins[1].settings.size() == 2); // `use` is not a setting
+    CHECK(plugins[1].settings[1].value == R"(["refund","manager"])");
+    CHECK(plugins[1].settings[1].collection);
+    CHECK(plugins[2].settings[0].value == R"({"X-A":"1"})");
+    CHECK(cfg.tenants[0].find_plugin("staff-bot") == &plugins[1]);
+
+    auto d = errors_of("server: { public_url: 'ftp://x' }\ntenants:\n  demo:\n    plugins:\n      Staff_Bot: { use: telegram }\n");
+    REQUIRE(d.size() == 2);
+    CHECK(d[0].message.find("'public_url' must be the http(s) URL providers call") != std::string::npos);
+    CHECK(d[1].message.find("plugin instance name 'Staff_Bot'") != std::string::npos);
+}

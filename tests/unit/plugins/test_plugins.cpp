@@ -74,9 +74,10 @@ TEST_CASE("incompatible plugins are refused with a message naming both versions"
 
 TEST_CASE("scanning a directory loads the good and lists the refused", "[plugins]") {
     auto catalog = scan_plugins({fixtures, "/nonexistent/dir"});
-    REQUIRE(catalog.plugins.size() == 2);
+    REQUIRE(catalog.plugins.size() == 3);
     CHECK(catalog.find("fixture"));
     CHECK(catalog.find("faulty"));
+    CHECK(catalog.find("services"));
     CHECK(catalog.refused.size() == 6); // stale, future, abi1, noexport, garbage, throwing
     CHECK(catalog.find("stale") == nullptr);
 }

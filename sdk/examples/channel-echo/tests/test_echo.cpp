@@ -31,13 +31,12 @@ sbt::inbound_request signed_post(std::string body, std::string header_value = se
             .body = std::move(body)};
 }
 
-json::object send_command(std::string key = "job-42") {
-    return {{"type", "message.send"},
-            {"channel", "echo"},
-            {"recipient", {{"provider_id", "user-7"}}},
-            {"text", "echo: hello"},
-            {"idempotency_key", key}};
+json::object send_command() {
+    return {{"type", "message.send"}, {"channel", "echo"}, {"recipient", {{"provider_id", "user-7"}}}, {"text", "echo: hello"}};
 }
+
+/// The call context of a send: the host derives the key from the tenant and the inbound message id.
+sbt::call_options with_key(std::string key = "key-42") { return {.idempotency_key = std::move(key)}; }
 
 }  // namespace
 
@@ -56,6 +55,8 @@ TEST_CASE("the descriptor declares the channel, its settings and the reply stage
     CHECK(std::string(d.settings[2].name) == "timeout");
     CHECK(d.settings[2].type == SB_SETTING_DURATION);
     CHECK(std::string(d.settings[2].default_value) == "5s");
+    REQUIRE(d.commands_count == 1); // the host hands it message.send only
+    CHECK(std::string(d.commands[0]) == "message.send");
 }
 
 TEST_CASE("settings are validated before the plugin runs", "[echo]") {
@@ -181,7 +182,7 @@ TEST_CASE("message.send is POSTed to reply_url with the idempotency key", "[echo
     auto echo = host.create("demo", {{"shared_secret", secret}, {"reply_url", reply_url}, {"timeout", "30s"}});
 
     host.push_http_reply(sbt::http_reply::json(200, {{"id", "out-99"}}));
-    auto r = echo.execute(send_command());
+    auto r = echo.execute(send_command(), with_key());
     REQUIRE(r.ok());
     CHECK(r.output().at("provider_message_id") == "out-99");
 
@@ -189,16 +190,16 @@ TEST_CASE("message.send is POSTed to reply_url with the idempotency key", "[echo
     REQUIRE(requests.size() == 1);
     CHECK(requests[0].method == "POST");
     CHECK(requests[0].url == reply_url);
-    CHECK(requests[0].header("idempotency-key") == "job-42");
+    CHECK(requests[0].header("idempotency-key") == "key-42");
     CHECK(requests[0].header("Content-Type") == "application/json");
     CHECK(requests[0].timeout_ms == 30000);
-    CHECK(requests[0].json() == json::parse(R"({"to":"user-7","text":"echo: hello","idempotency_key":"job-42"})"));
+    CHECK(requests[0].json() == json::parse(R"({"to":"user-7","text":"echo: hello","idempotency_key":"key-42"})"));
 
     // A receiver that answers without an id: the idempotency key stands in for it.
     host.push_http_reply({.status = 202, .body = ""});
-    auto accepted = echo.execute(send_command("job-43"));
+    auto accepted = echo.execute(send_command(), with_key("key-43"));
     REQUIRE(accepted.ok());
-    CHECK(accepted.output().at("provider_message_id") == "job-43");
+    CHECK(accepted.output().at("provider_message_id") == "key-43");
     CHECK(host.metric_total("messages_sent") == 2);
 }
 
@@ -227,10 +228,9 @@ TEST_CASE("send failures are classified retryable or final", "[echo]") {
     CHECK_THAT(timeout.error->message, Contains("timed out"));
     CHECK(host.http_requests().size() == 4);
 
-    CHECK(echo.execute(json::object{{"type", "lead.upsert"}}).status() == SB_ERR_INVALID);
-    auto keyless = send_command();
-    keyless.erase("idempotency_key");
-    CHECK(echo.execute(keyless).status() == SB_ERR_INVALID);
+    // The host never hands the echo channel a command it does not declare; the fake host refuses too.
+    CHECK_THROWS_AS(echo.execute(json::object{{"type", "lead.upsert"}}), std::invalid_argument);
+    CHECK(echo.execute(send_command(), with_key("")).status() == SB_ERR_INVALID);
     CHECK(echo.execute(std::string_view("not json")).status() != SB_OK);
     CHECK(host.http_requests().size() == 4);  // invalid commands never reach the network
 }
@@ -247,10 +247,14 @@ TEST_CASE("a webhook round trip: received, echoed, sent", "[echo]") {
     auto staged = echo.run_stage("reply", in.events[0]);
     REQUIRE(staged.outputs.size() == 1);
     json::object command = staged.outputs[0];
-    command["idempotency_key"] = "job-1";  // the host's job id
-    auto sent = echo.execute(command);
+    auto sent = echo.execute(command, with_key("key-1"));
     REQUIRE(sent.ok());
-    CHECK(sent.output().at("provider_message_id") == "out-job-1");
+    CHECK(sent.output().at("provider_message_id") == "out-key-1");
     CHECK(host.http_requests().at(0).json().at("text") == "echo: ping");
     CHECK(host.http_requests().at(0).json().at("to") == "user-9");
+
+    // A route's `with: { prefix: ... }` reaches the stage in its call context.
+    auto prefixed = echo.run_stage("reply", in.events[0], {.params = {{"prefix", "re: "}}});
+    REQUIRE(prefixed.outputs.size() == 1);
+    CHECK(prefixed.outputs[0].at("text") == "re: ping");
 }

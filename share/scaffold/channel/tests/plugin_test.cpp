@@ -32,7 +32,9 @@ sbt::inbound_request post(std::string body, std::string header = secret) {
 TEST_CASE("the plugin loads and declares its settings", "[@NAME@]") {
     auto host = sbt::fake_host::load(PLUGIN_FILE);
     CHECK(host.name() == "@NAME@");
-    CHECK(host.descriptor().capabilities == SB_CAP_CHANNEL);
+    CHECK(host.descriptor().capabilities == (SB_CAP_CHANNEL | SB_CAP_STAGE));
+    REQUIRE(host.descriptor().commands_count == 2); // message.send and its own @NAME@.typing
+    CHECK(std::string(host.descriptor().commands[1]) == "@NAME@.typing");
     CHECK_THROWS(host.create("demo", {{"webhook_secret", secret}})); // send_url is required
 }
 
@@ -73,13 +75,11 @@ TEST_CASE("an authenticated body it cannot read is kept as unhandled", "[@NAME@]
 TEST_CASE("message.send posts to send_url and classifies failures", "[@NAME@]") {
     auto host = sbt::fake_host::load(PLUGIN_FILE);
     auto plugin = create(host);
-    json::object send{{"type", "message.send"},
-                      {"recipient", {{"provider_id", "user-1"}}},
-                      {"text", "hi!"},
-                      {"idempotency_key", "42"}};
+    json::object send{{"type", "message.send"}, {"recipient", {{"provider_id", "user-1"}}}, {"text", "hi!"}};
+    const sbt::call_options call{.idempotency_key = "42"}; // the host derives it from the inbound message id
 
     host.push_http_reply(sbt::http_reply::json(200, {{"id", "out-1"}}));
-    auto ok = plugin.execute(send);
+    auto ok = plugin.execute(send, call);
     REQUIRE(ok.ok());
     CHECK(ok.output().at("provider_message_id") == "out-1");
     auto sent = host.http_requests().at(0);
@@ -88,9 +88,50 @@ TEST_CASE("message.send posts to send_url and classifies failures", "[@NAME@]") 
     CHECK(sent.json().at("to") == "user-1");
 
     host.push_http_reply(sbt::http_reply::json(503, {}));
-    CHECK(plugin.execute(send).status() == SB_ERR_RETRYABLE);
+    CHECK(plugin.execute(send, call).status() == SB_ERR_RETRYABLE);
     host.push_http_reply(sbt::http_reply::json(400, {}));
-    CHECK(plugin.execute(send).status() == SB_ERR_FINAL);
+    CHECK(plugin.execute(send, call).status() == SB_ERR_FINAL);
     host.push_http_reply(sbt::http_reply::failure("connection refused"));
-    CHECK(plugin.execute(send).status() == SB_ERR_RETRYABLE);
+    CHECK(plugin.execute(send, call).status() == SB_ERR_RETRYABLE);
+}
+
+TEST_CASE("its own command @NAME@.typing is declared and executed", "[@NAME@]") {
+    auto host = sbt::fake_host::load(PLUGIN_FILE);
+    auto plugin = create(host);
+    host.push_http_reply(sbt::http_reply::json(200, {}));
+    auto typing = plugin.execute(json::object{{"type", "@NAME@.typing"}, {"recipient", {{"provider_id", "user-1"}}}},
+                                 {.idempotency_key = "k-typing"});
+    REQUIRE(typing.ok());
+    CHECK(host.http_requests().at(0).json().at("action") == "typing");
+    CHECK(host.http_requests().at(0).header("Idempotency-Key") == "k-typing");
+}
+
+TEST_CASE("a daily send limit defers sends until midnight instead of failing them", "[@NAME@]") {
+    auto host = sbt::fake_host::load(PLUGIN_FILE);
+    host.set_now_ms(1'720'000'000'000); // 09:46:40 UTC
+    auto plugin = host.create("demo", {{"webhook_secret", secret}, {"send_url", send_url}, {"daily_send_limit", "1"}});
+    json::object send{{"type", "message.send"}, {"recipient", {{"provider_id", "user-1"}}}, {"text", "hi"}};
+    host.push_http_reply(sbt::http_reply::json(200, {{"id", "out-1"}}));
+    REQUIRE(plugin.execute(send).ok());
+    auto second = plugin.execute(send);
+    CHECK(second.status() == SB_ERR_RETRY_AFTER);
+    CHECK(second.error->retry_after_ms == 86'400'000 - 1'720'000'000'000 % 86'400'000);
+    CHECK(host.http_requests().size() == 1);
+    host.advance_ms(second.error->retry_after_ms); // the next day: the counter expired
+    host.push_http_reply(sbt::http_reply::json(200, {{"id", "out-2"}}));
+    CHECK(plugin.execute(send).ok());
+}
+
+TEST_CASE("the triage stage escalates on a keyword from the list setting", "[@NAME@]") {
+    auto host = sbt::fake_host::load(PLUGIN_FILE);
+    auto plugin = host.create("demo", {{"webhook_secret", secret}, {"send_url", send_url},
+                                       {"escalation_keywords", R"(["refund","manager"])"}});
+    json::object message{{"type", "message.received"}, {"provider_message_id", "m-1"},
+                         {"contact", {{"provider_id", "user-1"}}}, {"text", "I want a REFUND"}};
+    auto r = plugin.run_stage("triage", message, {.params = {{"reason", "refund request"}}});
+    REQUIRE(r.outputs.size() == 1);
+    CHECK(r.outputs[0].at("type") == "conversation.escalated");
+    CHECK(r.outputs[0].at("reason") == "refund request");
+    message["text"] = "thanks";
+    CHECK(plugin.run_stage("triage", message).outputs.empty());
 }
