@@ -20,6 +20,8 @@
 //   context   emits {"type": "fixture.context", ...the call context...}
 //   record    emits the command faulty.record {"note": with.note}
 //   wait      sleeps with.ms milliseconds (a slow AI call), then replies "waited"
+// Command message.send: POSTs {"to", "text", "instance"} to setting `send_url` with the call's
+// idempotency key; result {"provider_message_id": "f-<key>"}.
 // Command faulty.record: counts with kv_increment; result {"type": "faulty.recorded", "count": n}
 // (an event). Setting `defer_records` makes it defer (SB_ERR_RETRY_AFTER, 60 s) while the count
 // is below it; `fail_records` makes it fail (retryable) while the count is below it.
@@ -36,7 +38,8 @@ namespace json = boost::json;
 class faulty_instance : public sdk::instance {
 public:
     faulty_instance(const sdk::host& host, const sdk::settings& s)
-        : host_(host), mode_(s.string("mode", "ok")), reply_url_(s.string("reply_url")),
+        : host_(host), mode_(s.string("mode", "ok")), reply_url_(s.string("reply_url")), send_url_(s.string("send_url")),
+          instance_(s.instance_name()),
           defer_records_(s.integer("defer_records", 0)), fail_records_(s.integer("fail_records", 0)) {
         if (mode_ == "refuse_create") throw sdk::plugin_error(sdk::error_kind::invalid, "mode refuse_create: refusing to start");
     }
@@ -88,8 +91,9 @@ public:
     }
 
     json::object execute(const sdk::call& call, const json::object& command) override {
-        if (command.at("type").as_string() != "faulty.record")
-            throw sdk::plugin_error(sdk::error_kind::final, "faulty executes only faulty.record");
+        if (sdk::has_type(command, "message.send")) return send(call, command);
+        if (!sdk::has_type(command, "faulty.record"))
+            throw sdk::plugin_error(sdk::error_kind::final, "faulty executes only message.send and faulty.record");
         int64_t n = host_.kv_increment("records");
         if (n <= defer_records_) throw sdk::plugin_error::retry_after(60'000, "quota exhausted until the next window");
         if (n <= fail_records_) throw sdk::plugin_error(sdk::error_kind::retryable, "CRM unavailable (attempt " +
@@ -98,6 +102,19 @@ public:
     }
 
 private:
+    json::object send(const sdk::call& call, const json::object& command) const {
+        sdk::http_call post;
+        post.url = send_url_;
+        post.headers = {{"Content-Type", "application/json"}, {"Idempotency-Key", call.idempotency_key()}};
+        post.body = json::serialize(json::object{{"to", command.at("recipient").at("provider_id")},
+                                                 {"text", command.at("text")},
+                                                 {"instance", instance_}});
+        auto res = host_.http(post);
+        if (res.status >= 300)
+            throw sdk::plugin_error(sdk::error_kind::retryable, "send_url answered " + std::to_string(res.status));
+        return {{"provider_message_id", "f-" + call.idempotency_key()}};
+    }
+
     /// A message.send answering `event` with `text`; "fell_through" lists earlier tiers and why.
     static json::object reply(const json::object& event, std::string_view text, const json::array& earlier) {
         json::array fell;
@@ -129,7 +146,7 @@ private:
     }
 
     sdk::host host_;
-    std::string mode_, reply_url_;
+    std::string mode_, reply_url_, send_url_, instance_;
     int64_t defer_records_, fail_records_;
 };
 
@@ -143,13 +160,14 @@ const sdk::plugin_info info{
                   .description = "how the plugin misbehaves",
                   .choices = {"ok", "throw", "error", "refuse_create", "count_then_error"}},
                  {.name = "reply_url", .description = "URL the fetch stage GETs its reply from"},
+                 {.name = "send_url", .description = "URL message.send POSTs to"},
                  {.name = "defer_records", .type = setting_type::integer, .default_value = "0",
                   .description = "faulty.record defers while its count is at most this"},
                  {.name = "fail_records", .type = setting_type::integer, .default_value = "0",
                   .description = "faulty.record fails (retryable) while its count is at most this"},
                  {.name = "keywords", .type = setting_type::list, .description = "a list setting (unused)"}},
     .stages = {"relay", "loop", "sink", "fetch", "reply", "history", "context", "record", "wait"},
-    .commands = {"faulty.record"},
+    .commands = {"message.send", "faulty.record"},
     .events = {"message.received", "payment.completed", "fixture.relayed", "fixture.history", "fixture.context",
                "faulty.recorded"},
 };
