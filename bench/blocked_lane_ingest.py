@@ -10,6 +10,9 @@ while the backlog exists, and the daemon's CPU use while it is otherwise idle.
   SWITCHBOARD_BIN=build/core/switchboard SWITCHBOARD_PLUGIN_DIR=build/plugins \\
     python3 bench/blocked_lane_ingest.py [--backlog 200] [--seconds 10] [--senders 8]
 
+Pool sizes: BW (stage workers), RW (reply workers), CW (command workers) in the environment;
+unset, the config defaults apply.
+
 Not run by the tests: numbers depend on the machine.
 """
 
@@ -54,7 +57,10 @@ class Bench(DaemonTestCase):
 
     def run_bench(self, backlog: int, seconds: float, senders: int) -> None:
         # The stuck send outlasts the whole run (no timeout, no retry that would drain the backlog).
-        self.start_daemon(delivery={"workers": 4, "http_timeout": "300s", "lease": "900s"})
+        self.start_daemon(delivery={"http_timeout": "300s", "lease": "900s",
+                                    **{key: int(os.environ[env]) for key, env in
+                                       (("workers", "BW"), ("reply_workers", "RW"), ("command_workers", "CW"))
+                                       if env in os.environ}})
         # The stuck conversation's first reply never returns (the Send API call hangs).
         self.graph.hang(3600, count=1, path="/v21.0/me/messages")
         stuck = unique_id()

@@ -155,7 +155,7 @@ struct runtime::impl : host_services {
     void start() {
         store::options so;
         so.url = cfg.storage.url;
-        so.pool_size = cfg.delivery.workers + 2;
+        so.pool_size = cfg.delivery.workers + cfg.delivery.reply_workers + cfg.delivery.command_workers + 2;
         so.now_ms = clock;
         so.route_job = [this](const filed_event& e) { return dispatch::route_job_for(cfg, e); };
         db = store::open(so);
@@ -170,7 +170,7 @@ struct runtime::impl : host_services {
         commands = std::make_unique<delivery::command_runner>(cfg.delivery, instances, *db, stats, clock);
         workers = std::make_unique<delivery::worker_pool>(cfg.delivery, *db, *routes, *commands, stats, clock);
         router = std::make_unique<ingress::webhook_router>(
-            catalog, instances, *db, stats, clock, [this] { workers->notify(); },
+            catalog, instances, *db, stats, clock, [this] { workers->notify(job_class::stages); },
             [this](const std::string& t, const std::string& p, const std::string& n, double v) { metric_add(t, p, n, v); });
         router->set_public_url(cfg.server.public_url);
         http_server_options ho;

@@ -275,9 +275,12 @@ public:
             }
         }
         if (auto s = root["delivery"]; s && check_keys(s, "delivery",
-                                                     {"workers", "max_attempts", "backoff_initial", "backoff_max",
+                                                     {"workers", "reply_workers", "command_workers", "max_attempts",
+                                                      "backoff_initial", "backoff_max",
                                                       "http_timeout", "lease", "echo_grace"})) {
             integer(s, "workers", cfg.delivery.workers, 1, 256);
+            integer(s, "reply_workers", cfg.delivery.reply_workers, 1, 256);
+            integer(s, "command_workers", cfg.delivery.command_workers, 1, 256);
             integer(s, "max_attempts", cfg.delivery.max_attempts, 1, 1000);
             duration(s, "backoff_initial", cfg.delivery.backoff_initial_ms);
             duration(s, "backoff_max", cfg.delivery.backoff_max_ms);

@@ -44,7 +44,7 @@ failure_outcome retry_policy::record_failure(const job& j, bool final, const std
 
 bool retry_policy::record_deferral(const job& j, int64_t retry_after_ms, const std::string& reason,
                                    const std::string& plugin, double random01, int64_t now_ms) {
-    int64_t delay = retry_after_ms > 0 ? std::min(retry_after_ms, cfg_.backoff_max_ms)
+    int64_t delay = retry_after_ms > 0 ? std::min<int64_t>(retry_after_ms, max_deferral_ms)
                                        : backoff_delay_ms(j.attempts, cfg_.backoff_initial_ms, cfg_.backoff_max_ms, random01);
     bool held = db_.postpone(j, now_ms + delay, now_ms) == fence::held;
     if (held)

@@ -24,14 +24,25 @@ worker_pool::worker_pool(const delivery_config& cfg, store& db, dispatch::route_
 worker_pool::~worker_pool() { stop(); }
 
 void worker_pool::start() {
-    for (int i = 0; i < cfg_.workers; ++i) threads_.emplace_back([this, i] { loop(i); });
+    int index = 0;
+    for (auto [cls, n] : {std::pair{job_class::stages, cfg_.workers}, std::pair{job_class::replies, cfg_.reply_workers},
+                          std::pair{job_class::commands, cfg_.command_workers}})
+        for (int i = 0; i < n; ++i, ++index) threads_.emplace_back([this, index, cls = cls] { loop(index, cls); });
     renewal_ = std::thread([this] { renewal_loop(); });
 }
 
 void worker_pool::notify() {
     {
         std::lock_guard lk(mu_);
-        ++wake_seq_;
+        for (auto& seq : wake_seq_) ++seq;
+    }
+    wake_.notify_all();
+}
+
+void worker_pool::notify(job_class cls) {
+    {
+        std::lock_guard lk(mu_);
+        ++wake_seq_[static_cast<int>(cls)];
     }
     wake_.notify_all();
 }
@@ -90,7 +101,11 @@ void worker_pool::run_route(const job& j, double random01) {
     switch (r.status) {
     case dispatch::route_status::completed:
         stats_.add("switchboard_route_jobs_total", {{"outcome", "success"}});
-        if (r.commands > 0) notify();
+        if (r.commands > 0) {
+            notify(job_class::replies);
+            notify(job_class::commands);
+        }
+        if (r.events > 0) notify(job_class::stages);
         return;
     case dispatch::route_status::lost:
         spdlog::warn("[tenant={}] route job {} finished after its lease ran out; another worker owns it now", j.tenant,
@@ -107,8 +122,8 @@ void worker_pool::run_route(const job& j, double random01) {
     }
 }
 
-bool worker_pool::run_one(double random01) {
-    auto j = db_.claim(clock_, cfg_.lease_ms, cfg_.max_attempts);
+bool worker_pool::run_one(double random01, job_class cls) {
+    auto j = db_.claim(clock_, cfg_.lease_ms, cfg_.max_attempts, cls);
     if (!j) return false;
     {
         std::lock_guard lk(running_mu_);
@@ -116,7 +131,7 @@ bool worker_pool::run_one(double random01) {
     }
     try {
         if (j->kind == job_kind::route) run_route(*j, random01);
-        else commands_.run(*j, random01);
+        else if (commands_.run(*j, random01) == command_status::delivered) notify(job_class::stages); // result events
     } catch (const std::exception& e) {
         // Storage trouble while finishing: the lease expires and the job runs again.
         spdlog::error("[tenant={}] job {} ({}) could not be finished: {}", j->tenant, j->id, job_kind_name(j->kind),
@@ -127,7 +142,8 @@ bool worker_pool::run_one(double random01) {
     return true;
 }
 
-void worker_pool::loop(int index) {
+void worker_pool::loop(int index, job_class cls) {
+    auto& sequence = wake_seq_[static_cast<int>(cls)];
     std::mt19937_64 rng(std::random_device{}() + index);
     std::uniform_real_distribution<double> uniform(0.0, 1.0);
     while (true) {
@@ -135,10 +151,10 @@ void worker_pool::loop(int index) {
         {
             std::lock_guard lk(mu_);
             if (stopping_) return;
-            seen = wake_seq_;
+            seen = sequence;
         }
         try {
-            if (run_one(uniform(rng))) continue;
+            if (run_one(uniform(rng), cls)) continue;
         } catch (const std::exception& e) {
             spdlog::error("dispatcher: cannot claim jobs: {}", storage_error_message(e));
         }
@@ -149,12 +165,12 @@ void worker_pool::loop(int index) {
                 last_lane_repair_ms_ = now;
                 if (int n = db_.promote_lane_heads()) spdlog::info("dispatcher: {} queued job(s) may run now", n);
             }
-            wait_ms = idle_wait_ms(db_.next_due_ms(), clock_());
+            wait_ms = idle_wait_ms(db_.next_due_ms(cls), clock_());
         } catch (const std::exception& e) {
             spdlog::error("dispatcher: cannot read when the next job is due: {}", storage_error_message(e));
         }
         std::unique_lock lk(mu_);
-        wake_.wait_for(lk, std::chrono::milliseconds(wait_ms), [&] { return stopping_ || wake_seq_ != seen; });
+        wake_.wait_for(lk, std::chrono::milliseconds(wait_ms), [&] { return stopping_ || sequence != seen; });
     }
 }
 

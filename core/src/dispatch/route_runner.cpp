@@ -195,6 +195,7 @@ route_result route_runner::run(const job& j) {
     }
     for (auto& t : emitted_types) stats_.add("switchboard_events_total", {{"type", t}});
     result.commands = static_cast<int>(commands.size());
+    result.events = static_cast<int>(emitted.size());
     return result;
 }
 

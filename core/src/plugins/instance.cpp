@@ -426,7 +426,7 @@ webhook_outcome plugin_instance::handle_webhook(const inbound_request& request) 
         out.status = 500;
         out.events.clear();
         out.headers.clear();
-        out.error = redact(status != SB_OK ? err.message : "invalid event: " + st.emit_error);
+        out.error = redact(st.emit_error.empty() ? err.message : "invalid event: " + st.emit_error);
     }
     return out;
 }

@@ -29,37 +29,51 @@ long long execute_counting(soci::session& s, const std::string& sql, B&... binds
 
 job_kind kind_from(const std::string& name) { return name == "route" ? job_kind::route : job_kind::command; }
 
+/// The SQL condition on alias j's lane that selects the jobs of `cls` (fixed text, never user input).
+/// Written as the ready index's expression (migration 006), so the claim seeks only its class.
+std::string lane_condition(job_class cls, const char* alias = "j.") {
+    const std::string prefix = std::string(" AND substr(") + alias + "lane, 1, 4) ";
+    switch (cls) {
+    case job_class::replies: return prefix + "= 'send'";
+    case job_class::stages: return prefix + "IN ('conv', 'even')";
+    case job_class::commands: return prefix + "= 'cmd:'";
+    default: return "";
+    }
+}
+
 /// Only a claim that still holds may change a running job.
 constexpr const char* fenced = " WHERE id = :id AND claim_token = :tok AND state = 'running'";
 
 }  // namespace
 
-std::optional<int64_t> sql_store::claimable_job(soci::session& s, int64_t now_ms, int max_attempts) {
+std::optional<int64_t> sql_store::claimable_job(soci::session& s, int64_t now_ms, int max_attempts, job_class cls) {
     long long id = 0;
+    const std::string lanes = lane_condition(cls);
     // Heads of their lanes only; the NOT EXISTS probe (index jobs_lane_state) keeps a lane's order
     // even if two instances' writers marked two jobs of one lane as heads at once.
-    s << "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.lane_head = 1 AND j.next_attempt_at_ms <= :n "
-         "AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.lane = j.lane AND o.state IN ('pending', 'running') "
-         "AND o.id < j.id) ORDER BY j.next_attempt_at_ms, j.id LIMIT 1",
+    s << "SELECT j.id FROM jobs j WHERE j.state = 'pending' AND j.lane_head = 1 AND j.next_attempt_at_ms <= :n" + lanes +
+             " AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.lane = j.lane AND o.state IN ('pending', 'running') "
+             "AND o.id < j.id) ORDER BY j.next_attempt_at_ms, j.id LIMIT 1",
         soci::use(now_ms), soci::into(id);
     if (s.got_data()) return id;
-    s << "SELECT id FROM jobs WHERE state = 'running' AND lease_until_ms < :n AND attempts < :m "
-         "ORDER BY lease_until_ms, id LIMIT 1",
+    s << "SELECT j.id FROM jobs j WHERE j.state = 'running' AND j.lease_until_ms < :n AND j.attempts < :m" + lanes +
+             " ORDER BY j.lease_until_ms, j.id LIMIT 1",
         soci::use(now_ms), soci::use(max_attempts), soci::into(id);
     if (s.got_data()) return id;
     return std::nullopt;
 }
 
-std::optional<job> sql_store::claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts) {
+std::optional<job> sql_store::claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts,
+                                    job_class cls) {
     soci::session s(*pool_);
     if (backend_ == backend::postgresql) {
         // One round trip. SKIP LOCKED never waits for a lock, so the time read just before the
         // statement is when the claim holds; an UPDATE that finds nothing writes nothing.
-        if (auto j = claim_in_one_statement(s, now_ms(), lease_ms, max_attempts)) return j;
-    } else if (claimable_job(s, now_ms(), max_attempts)) {
+        if (auto j = claim_in_one_statement(s, now_ms(), lease_ms, max_attempts, cls)) return j;
+    } else if (claimable_job(s, now_ms(), max_attempts, cls)) {
         // SQLite: a read first (above), so that an idle worker never queues for the write lock
         // behind the ingest writer; the lease is computed once BEGIN IMMEDIATE holds the lock.
-        if (auto j = claim_locked(s, now_ms, lease_ms, max_attempts)) return j;
+        if (auto j = claim_locked(s, now_ms, lease_ms, max_attempts, cls)) return j;
         return std::nullopt;
     }
     give_up_on_dead_attempts(s, now_ms(), max_attempts);
@@ -67,7 +81,8 @@ std::optional<job> sql_store::claim(const std::function<int64_t()>& now_ms, int6
 }
 
 std::optional<job> sql_store::claim_in_one_statement(soci::session& s, int64_t now, int64_t lease_ms,
-                                                     int max_attempts) {
+                                                     int max_attempts, job_class cls) {
+    const std::string lanes = lane_condition(cls);
     job j;
     j.lease_until_ms = now + lease_ms;
     std::string kind;
@@ -80,8 +95,8 @@ std::optional<job> sql_store::claim_in_one_statement(soci::session& s, int64_t n
          "WHERE id = (SELECT j.id FROM jobs j WHERE "
          "((j.state = 'pending' AND j.lane_head = 1 AND j.next_attempt_at_ms <= :n2 AND NOT EXISTS (SELECT 1 FROM "
          "jobs o WHERE o.lane = j.lane AND o.state IN ('pending', 'running') AND o.id < j.id)) OR "
-         "(j.state = 'running' AND j.lease_until_ms < :n3 AND j.attempts < :m)) "
-         "ORDER BY j.next_attempt_at_ms, j.id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+         "(j.state = 'running' AND j.lease_until_ms < :n3 AND j.attempts < :m))" + lanes +
+         " ORDER BY j.next_attempt_at_ms, j.id LIMIT 1 FOR UPDATE SKIP LOCKED) "
          "RETURNING id, tenant, kind, lane, payload, attempts, claim_token, interrupted_at_ms",
         soci::use(j.lease_until_ms), soci::use(n1), soci::use(n2), soci::use(n3), soci::use(max_attempts),
         soci::into(j.id), soci::into(j.tenant), soci::into(kind), soci::into(j.lane), soci::into(j.payload),
@@ -115,13 +130,13 @@ void sql_store::give_up_on_dead_attempts(soci::session& s, int64_t now, int max_
 }
 
 std::optional<job> sql_store::claim_locked(soci::session& s, const std::function<int64_t()>& now_ms,
-                                           int64_t lease_ms, int max_attempts) {
+                                           int64_t lease_ms, int max_attempts, job_class cls) {
     begin(s);
     try {
         // BEGIN IMMEDIATE holds the write lock from here on, so the lease starts now rather than
         // before a wait for the lock.
         int64_t now = now_ms();
-        auto id = claimable_job(s, now, max_attempts);
+        auto id = claimable_job(s, now, max_attempts, cls);
         if (!id) {
             commit(s);
             return std::nullopt;
@@ -338,12 +353,14 @@ int sql_store::release_running(int64_t now_ms) {
                                              now, at));
 }
 
-std::optional<int64_t> sql_store::next_due_ms() {
+std::optional<int64_t> sql_store::next_due_ms(job_class cls) {
     soci::session s(*pool_);
     long long due = 0, expiry = 0;
     soci::indicator due_ind, expiry_ind;
-    s << "SELECT MIN(next_attempt_at_ms) FROM jobs WHERE state = 'pending' AND lane_head = 1", soci::into(due, due_ind);
-    s << "SELECT MIN(lease_until_ms) FROM jobs WHERE state = 'running'", soci::into(expiry, expiry_ind);
+    const std::string lanes = lane_condition(cls, "");
+    s << "SELECT MIN(next_attempt_at_ms) FROM jobs WHERE state = 'pending' AND lane_head = 1" + lanes,
+        soci::into(due, due_ind);
+    s << "SELECT MIN(lease_until_ms) FROM jobs WHERE state = 'running'" + lanes, soci::into(expiry, expiry_ind);
     std::optional<int64_t> out;
     if (due_ind == soci::i_ok) out = due;
     // A lease is claimable once it has passed (lease_until_ms < now).
@@ -375,3 +392,14 @@ std::map<std::string, int64_t> sql_store::job_counts() {
 }
 
 }  // namespace switchboard::core::store_detail
+
+namespace switchboard::core {
+const char* job_class_name(job_class c) {
+    switch (c) {
+    case job_class::replies: return "replies";
+    case job_class::stages: return "stages";
+    case job_class::commands: return "commands";
+    default: return "any";
+    }
+}
+}  // namespace switchboard::core

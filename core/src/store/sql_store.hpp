@@ -50,7 +50,8 @@ public:
     int schema_version() override;
     void ingest(ingest_request request, std::function<void(ingest_result)> done) override;
 
-    std::optional<job> claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts) override;
+    std::optional<job> claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts,
+                             job_class cls) override;
     fence postpone(const job& j, int64_t at_ms, int64_t now_ms) override;
     fence extend_lease(const job& j, int64_t lease_until_ms, int64_t now_ms) override;
     fence complete_route(const job& j, const std::vector<new_job>& commands, const std::vector<std::string>& events,
@@ -60,7 +61,7 @@ public:
     fence retry_later(const job& j, const std::string& error, int64_t next_attempt_at_ms, int64_t now_ms) override;
     fence dead_letter(const job& j, const std::string& error, int64_t now_ms) override;
     int release_running(int64_t now_ms) override;
-    std::optional<int64_t> next_due_ms() override;
+    std::optional<int64_t> next_due_ms(job_class cls) override;
     int promote_lane_heads() override;
     std::map<std::string, int64_t> job_counts() override;
 
@@ -91,7 +92,12 @@ private:
     // connection.cpp
     std::unique_ptr<soci::session> open_session();
     const soci::backend_factory& factory() const;
-    void tune(soci::session& s);
+    /// What a connection's commits must guarantee on SQLite (PRAGMA synchronous).
+    enum class durability {
+        acknowledged, ///< the writer: a commit is on disk before its webhooks are answered (FULL)
+        job_state     ///< workers: job transitions that re-run safely if a power loss rolls them back (NORMAL)
+    };
+    void tune(soci::session& s, durability d = durability::acknowledged);
     void begin(soci::session& s);
     void commit(soci::session& s);
     void rollback(soci::session& s);
@@ -102,10 +108,11 @@ private:
     /// job of its lane the lane's head. @returns fence::lost when another claim took the job over.
     fence finish(soci::session& s, const job& j, const char* state, const std::string& error, int64_t now_ms);
     /// SQLite: the id of the job a claim would take at `now_ms`, if any.
-    std::optional<int64_t> claimable_job(soci::session& s, int64_t now_ms, int max_attempts);
-    std::optional<job> claim_in_one_statement(soci::session& s, int64_t now, int64_t lease_ms, int max_attempts);
+    std::optional<int64_t> claimable_job(soci::session& s, int64_t now_ms, int max_attempts, job_class cls);
+    std::optional<job> claim_in_one_statement(soci::session& s, int64_t now, int64_t lease_ms, int max_attempts,
+                                              job_class cls);
     std::optional<job> claim_locked(soci::session& s, const std::function<int64_t()>& now_ms, int64_t lease_ms,
-                                    int max_attempts);
+                                    int max_attempts, job_class cls);
     /// Dead-letters running jobs whose lease expired on their last allowed attempt (the process
     /// running it died): reads first, writes only when there is one.
     void give_up_on_dead_attempts(soci::session& s, int64_t now, int max_attempts);

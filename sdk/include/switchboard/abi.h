@@ -73,8 +73,8 @@ typedef enum sb_status {
     /** The plugin does not implement this entry point. */
     SB_ERR_UNSUPPORTED = 4,
     /** Not a failure: the call cannot run yet (a quota resets at midnight, a 429 with Retry-After).
-     * The host runs it again after sb_error.retry_after_ms (milliseconds from now; 0 = the host's
-     * backoff) without counting an attempt. */
+     * The host runs it again after sb_error.retry_after_ms (milliseconds from now, at most 24 h;
+     * 0 = the host's backoff) without counting an attempt. */
     SB_ERR_RETRY_AFTER = 5
 } sb_status;
 
@@ -165,8 +165,9 @@ typedef struct sb_webhook_sink {
     void* ctx;
     void (*respond)(void* ctx, int32_t status, sb_str content_type, sb_str body);
     sb_status (*emit)(void* ctx, sb_str event_json);
-    /** Adds a response header (e.g. Access-Control-Allow-Origin for OPTIONS). Hop-by-hop headers
-     * (Connection, Content-Length, Transfer-Encoding) are ignored. */
+    /** Adds a response header (e.g. Access-Control-Allow-Origin for OPTIONS). Ignored: hop-by-hop
+     * headers (Connection, Content-Length, Transfer-Encoding), Content-Type (set it with respond())
+     * and a name or value containing a line break. */
     void (*header)(void* ctx, sb_str name, sb_str value);
 } sb_webhook_sink;
 
@@ -312,8 +313,9 @@ typedef struct sb_call_context {
      * execute: "{}". */
     sb_str params_json;
     /** run_stage: what earlier stages of this route run produced, a JSON array of
-     * {"stage":"plugin.stage","outcome":"ok"|"failed"|"late","error":"...","outputs":[...]} in order;
-     * a `first_of` tier sees why earlier tiers fell through. execute: "[]". */
+     * {"stage":"plugin.stage","outcome":"ok"|"failed"|"late"|"empty","error":"...","outputs":[...]} in
+     * order ("empty": a first_of tier answered SB_OK without output); a `first_of` tier sees why
+     * earlier tiers fell through. execute: "[]". */
     sb_str earlier_outputs_json;
 } sb_call_context;
 
@@ -340,8 +342,9 @@ typedef struct sb_plugin_descriptor {
     /** Stage names this plugin provides, without the plugin prefix ("reply" → routes say "templates.reply"). */
     const char* const* stages;
     size_t stages_count;
-    /** Command types execute() accepts ("message.send", "telegram.answer_callback"). The host refuses
-     * a config whose commands cannot reach an instance that declares them. */
+    /** Command types execute() accepts ("message.send", "telegram.answer_callback"). A stage output
+     * whose type a plugin of the tenant declares here becomes a command job; a command that reaches
+     * an instance which does not declare it becomes a dead letter naming the plugin. */
     const char* const* commands;
     size_t commands_count;
     /** Event types the plugin emits (from webhooks, stages or command results), e.g. "message.received". */

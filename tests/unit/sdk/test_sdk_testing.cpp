@@ -249,9 +249,8 @@ TEST_CASE("fake host: webhooks return the response and host-completed events", "
         CHECK(e.error().message == "database down");
         CHECK(std::string(e.what()) == "handle_webhook failed (SB_ERR_RETRYABLE): database down");
     }
-    // The host refuses the event at emit(); the SDK layer turns that into a failed handler.
-    CHECK_THROWS_WITH(probe.webhook({.path = "/bad-event"}),
-                      Contains("SB_ERR_INVALID") && Contains("it needs a string \"type\""));
+    // The host refuses the event at emit() and reports why, before the handler's own failure.
+    CHECK_THROWS_WITH(probe.webhook({.path = "/bad-event"}), Contains("invalid event: emitted object has no \"type\""));
 }
 
 // --- execute and outbound HTTP ------------------------------------------------------------------

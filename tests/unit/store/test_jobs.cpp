@@ -79,3 +79,23 @@ TEST_CASE("lane heads left unmarked by concurrent writers are repaired", "[store
     CHECK(p.claim());
     CHECK(p.db->promote_lane_heads() == 0);
 }
+
+TEST_CASE("workers claim only the jobs of their pool's class", "[store][jobs][pools]") {
+    switchboard::core::testing::pipeline_fixture p;
+    p.add_fixture_plugin();
+    p.cfg.tenants[0].routes[0].run = {"faulty.record", "templates.reply"};
+    p.customer_says("PSID", "hello", "m_1");
+    CHECK_FALSE(p.db->claim(p.clock, 60'000, 3, job_class::replies)); // only a route job exists
+    CHECK_FALSE(p.db->claim(p.clock, 60'000, 3, job_class::commands));
+    auto route = p.db->claim(p.clock, 60'000, 3, job_class::stages);
+    REQUIRE(route);
+    REQUIRE(p.routes->run(*route).status == dispatch::route_status::completed);
+    CHECK_FALSE(p.db->claim(p.clock, 60'000, 3, job_class::stages));
+    auto reply = p.db->claim(p.clock, 60'000, 3, job_class::replies);
+    REQUIRE(reply);
+    CHECK(reply->lane.rfind("send:", 0) == 0);
+    auto record = p.db->claim(p.clock, 60'000, 3, job_class::commands);
+    REQUIRE(record);
+    CHECK(record->lane.rfind("cmd:demo:faulty", 0) == 0);
+    CHECK(std::string(job_class_name(job_class::replies)) == "replies");
+}

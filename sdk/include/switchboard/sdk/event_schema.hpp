@@ -37,7 +37,7 @@ inline bool non_empty_string(const boost::json::object& o, std::string_view path
 ///   message.received / message.echoed: "provider_message_id" and "contact.provider_id" non-empty strings,
 ///     "timestamp_ms" a number when present, "text" a string when present;
 ///   message.status: "status" one of sent|delivered|read|failed, and "provider_message_ids" (array
-///     of strings) or "watermark_ms" (number);
+///     of strings) or "watermark_ms" (integer); "error_code" a string when present;
 ///   message.send: "recipient.provider_id" a non-empty string, "text" a string or "attachments" an array;
 ///   conversation.escalated: "reason" a string when present;
 ///   webhook.unhandled: "reason" a non-empty string.
@@ -66,6 +66,8 @@ inline std::optional<std::string> schema_problem(const boost::json::object& e) {
         std::string_view s = st && st->is_string() ? std::string_view(st->get_string()) : std::string_view();
         if (s != "sent" && s != "delivered" && s != "read" && s != "failed")
             return std::string("message.status needs \"status\": sent, delivered, read or failed");
+        if (auto* code = e.if_contains("error_code"); code && !code->is_string())
+            return std::string("message.status \"error_code\" must be a string");
         auto* ids = e.if_contains("provider_message_ids");
         if (ids && ids->is_array()) {
             for (auto& id : ids->get_array())
@@ -73,8 +75,8 @@ inline std::optional<std::string> schema_problem(const boost::json::object& e) {
             return std::nullopt;
         }
         auto* wm = e.if_contains("watermark_ms");
-        if (wm && wm->is_number()) return std::nullopt;
-        return std::string("message.status needs \"provider_message_ids\" (array) or \"watermark_ms\" (number)");
+        if (wm && (wm->is_int64() || wm->is_uint64())) return std::nullopt;
+        return std::string("message.status needs \"provider_message_ids\" (array) or \"watermark_ms\" (whole ms)");
     }
     if (type == message_send) {
         if (auto p = need("recipient.provider_id")) return p;

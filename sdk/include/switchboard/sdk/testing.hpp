@@ -187,9 +187,10 @@ public:
         };
         sb_error err = make_error();
         sb_status status = descriptor_->handle_webhook(handle_, &req, &sink, &err);
-        if (status != SB_OK) throw plugin_call_error("handle_webhook", {status, err.code, err.message, retry_after_of(err)});
+        // A refused event is the first thing to report: the plugin's own failure usually follows from it.
         if (!st.emit_error.empty())
             throw plugin_call_error("handle_webhook", {SB_ERR_FINAL, "", "invalid event: " + st.emit_error});
+        if (status != SB_OK) throw plugin_call_error("handle_webhook", {status, err.code, err.message, retry_after_of(err)});
         return out;
     }
 

@@ -126,7 +126,9 @@ struct storage_config {
 };
 
 struct delivery_config {
-    int workers = 4;                  ///< job worker threads
+    int workers = 2;                  ///< stage workers: threads that run route jobs (stages, AI calls)
+    int reply_workers = 2;            ///< reply workers: threads that send message.send jobs
+    int command_workers = 1;          ///< command workers: every other command (CRM, payments, notifications)
     int max_attempts = 8;             ///< attempts before a job becomes a dead letter
     int64_t backoff_initial_ms = 1'000;
     int64_t backoff_max_ms = 300'000;

@@ -30,9 +30,12 @@ public:
     failure_outcome record_failure(const job& j, bool final, const std::string& error, const std::string& plugin,
                                    double random01, int64_t now_ms);
 
+    /// The longest deferral honoured (ms): a plugin asking for more is asked again after a day.
+    static constexpr int64_t max_deferral_ms = 86'400'000;
+
     /// Records a deferral (SB_ERR_RETRY_AFTER) of claimed job `j`: it runs again after
-    /// `retry_after_ms` (<= 0: the backoff), capped at delivery.backoff_max, and the attempt does
-    /// not count. @returns false when the claim no longer held. @throws on storage failure.
+    /// `retry_after_ms` (<= 0: the backoff), at most max_deferral_ms, and the attempt does not
+    /// count. @returns false when the claim no longer held. @throws on storage failure.
     bool record_deferral(const job& j, int64_t retry_after_ms, const std::string& reason, const std::string& plugin,
                          double random01, int64_t now_ms);
 

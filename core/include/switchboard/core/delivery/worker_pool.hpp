@@ -1,7 +1,10 @@
 // switchboard/core/delivery/worker_pool.hpp — the delivery workers: threads that claim due jobs
 // from the store and run them (route jobs through the route runner, commands through the command
-// runner), applying the retry policy to failures. Idle workers sleep until the next job is due
-// or new work is announced; they never poll the database in a loop.
+// runner), applying the retry policy to failures. Workers are pooled per job class (stages,
+// replies, other commands; sized by delivery.workers, reply_workers, command_workers), so a slow
+// AI stage or a retrying CRM call never takes the thread a customer's reply needs. Idle workers
+// sleep until the next job is due or work of their class is announced; they never poll the
+// database in a loop.
 #pragma once
 
 #include <switchboard/core/clock.hpp>
@@ -42,16 +45,19 @@ public:
                 metrics& stats, clock_fn clock);
     ~worker_pool();
 
-    /// Starts `cfg.workers` threads.
+    /// Starts the pools: cfg.workers stage workers, cfg.reply_workers reply workers and
+    /// cfg.command_workers command workers.
     void start();
-    /// Wakes idle workers: new jobs were committed.
+    /// Wakes idle workers of every class: new jobs were committed.
     void notify();
+    /// Wakes idle workers of class `cls` only.
+    void notify(job_class cls);
     /// Lets every worker finish its current job, then joins them. Unfinished jobs stay for the next start.
     void stop();
 
     /// Claims one due job and runs it on the calling thread; `random01` in [0, 1) draws backoff
     /// jitter. @returns false when nothing was due. @throws on storage failure while claiming.
-    bool run_one(double random01);
+    bool run_one(double random01, job_class cls = job_class::any);
 
     /// Renews the lease of every job running now to now + delivery.lease (the pool's renewal
     /// thread calls it every lease_renewal_interval_ms). @returns how many leases were renewed;
@@ -59,7 +65,7 @@ public:
     int renew_leases();
 
 private:
-    void loop(int index);
+    void loop(int index, job_class cls);
     void renewal_loop();
     void run_route(const job& j, double random01);
 
@@ -77,7 +83,7 @@ private:
     std::mutex mu_;
     std::condition_variable wake_;
     bool stopping_ = false;
-    uint64_t wake_seq_ = 0;
+    uint64_t wake_seq_[4] = {0, 0, 0, 0}; ///< per job_class: bumped by notify()
     int64_t last_lane_repair_ms_ = 0;
 };
 

@@ -40,6 +40,7 @@ struct route_result {
     std::string error;          ///< when failed: which stage, and the plugin's message
     std::string plugin;         ///< when failed: the plugin at fault
     int commands = 0;           ///< when completed: command jobs created
+    int events = 0;             ///< when completed: events the stages emitted (their route jobs may exist)
     int64_t retry_after_ms = 0; ///< when deferred: the deferral the stage asked for (0 = backoff)
 };
 

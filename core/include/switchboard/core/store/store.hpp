@@ -120,6 +120,14 @@ struct contact_record {
     std::string attributes = "{}";
 };
 
+/// Which jobs a worker claims: its pool's class. A job's class follows from its lane (keys.hpp):
+/// replies are message.send jobs on "send:" lanes, stages are route jobs ("conv:"/"event:" lanes:
+/// stages, AI calls included), commands are every other command ("cmd:" lanes).
+enum class job_class { any, replies, stages, commands };
+
+/// "replies", "stages", "commands" or "any".
+const char* job_class_name(job_class c);
+
 /// All persistence: webhooks and their events, contacts and conversations, the job outbox,
 /// message status and plugin state. Thread-safe; every call may throw on storage failure (the
 /// message is safe to log through storage_error_message()).
@@ -155,7 +163,9 @@ public:
     /// holds its lock, so time spent waiting for the lock never shortens it. A running job whose
     /// lease expired on its last allowed attempt becomes a dead letter instead.
     /// @throws std::runtime_error / soci::soci_error on storage failure.
-    virtual std::optional<job> claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts) = 0;
+    /// Only jobs of class `cls` are claimed (job_class::any: every job).
+    virtual std::optional<job> claim(const std::function<int64_t()>& now_ms, int64_t lease_ms, int max_attempts,
+                                     job_class cls = job_class::any) = 0;
 
     /// Extends the lease of a claimed job that is still running to `lease_until_ms` (UTC ms).
     /// @returns fence::lost (nothing written) when another claim took the job over meanwhile.
@@ -203,8 +213,9 @@ public:
     virtual int release_running(int64_t now_ms) = 0;
     /// When a worker next has something to claim (UTC ms): the earliest next attempt of a job
     /// heading its lane, or the earliest lease expiry of a running job; nullopt when neither exists.
-    /// Jobs queued behind a busy lane do not count: they become due when their lane frees.
-    virtual std::optional<int64_t> next_due_ms() = 0;
+    /// Jobs queued behind a busy lane do not count: they become due when their lane frees. Only
+    /// jobs of class `cls` count (job_class::any: all).
+    virtual std::optional<int64_t> next_due_ms(job_class cls = job_class::any) = 0;
     /// Repairs lane heads that concurrent writers left unmarked (several instances on PostgreSQL:
     /// a job queued while its lane's last job finished in another transaction). Reads first and
     /// writes only when there is something to repair. @returns how many jobs became lane heads.
