@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -109,6 +110,16 @@ class InstalledSdkTest(unittest.TestCase):
                          "lib/switchboard/plugins/switchboard-messenger.so", "etc/switchboard/switchboard.yaml",
                          "share/doc/switchboard/writing-plugins.md", "lib/systemd/system/switchboard.service"]:
             self.assertTrue((self.prefix / relative).exists(), relative)
+        # The installed docs speak of the installed layout: no pointers into the source tree, and
+        # the ABI 1.x export name only where they say such plugins are refused.
+        docs = self.prefix / "share" / "doc" / "switchboard"
+        for name in ["README.md", "writing-plugins.md", "abi-policy.md"]:
+            text = (docs / name).read_text(encoding="utf-8")
+            self.assertNotIn("../shared/DESIGN.md", text, name)
+            for sentence in re.split(r"(?<=[.!?])\s+", " ".join(text.split())):
+                if "switchboard_plugin_v1" in sentence:
+                    self.assertIn("refuse", sentence, f"{name}: {sentence}")
+        self.assertIn("etc/switchboard/switchboard.yaml", (docs / "writing-plugins.md").read_text(encoding="utf-8"))
 
     def test_2_the_example_builds_tests_installs_and_echoes(self) -> None:
         example = self.tmp / "echo-build"
