@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 shared="$repo/../shared/fixtures"
 fuzz_bin="$build_dir/tests/fuzz"
-fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text"
+fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form"
 
 for f in $fuzzers; do
     if [ ! -x "$fuzz_bin/$f" ]; then
@@ -82,6 +82,15 @@ seed_templates() {
 
 seed_text() {
     seed_meta_webhook "$1"
+}
+
+seed_form() {
+    if [ -d "$shared" ]; then
+        copy_seeds "$1" "$shared"/twilio/*.form "$shared"/bitrix24/*.form
+    fi
+    printf '%s' 'event=ONCRMLEADADD&data%5BFIELDS%5D%5BID%5D=42&auth%5Bdomain%5D=x.bitrix24.com&tags[]=a&tags[]=b' >"$1/bitrix"
+    printf '%s' 'Body=Hi+there&From=%2B14158675309&MediaUrl0=https%3A%2F%2Fapi.twilio.com%2Fm' >"$1/twilio"
+    printf '%s' 'Zm9vYmFy' >"$1/base64"
 }
 
 seed_json_command() {

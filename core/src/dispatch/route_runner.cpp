@@ -3,6 +3,7 @@
 
 #include <switchboard/core/dispatch/keys.hpp>
 #include <switchboard/core/json_fields.hpp>
+#include <switchboard/sdk/event_schema.hpp>
 #include <switchboard/sdk/events.hpp>
 
 #include <boost/json.hpp>
@@ -18,26 +19,9 @@ namespace json = boost::json;
 using json_fields::num;
 using json_fields::str;
 
-namespace {
-
-/// The value at a dotted path ("contact.provider_id"), or nullptr.
-const json::value* field_at(const json::object& o, std::string_view path) {
-    const json::object* current = &o;
-    while (true) {
-        auto dot = path.find('.');
-        auto* v = current->if_contains(path.substr(0, dot));
-        if (!v || dot == std::string_view::npos) return v;
-        current = v->if_object();
-        if (!current) return nullptr;
-        path = path.substr(dot + 1);
-    }
-}
-
-}  // namespace
-
 bool route_applies(const route_config& r, const json::object& event) {
     for (auto& f : r.when) {
-        const json::value* v = field_at(event, f.field);
+        const json::value* v = sdk::events::field_at(event, f.field);
         if (!v || v->is_object() || v->is_array() || v->is_null()) return false;
         std::string text = v->is_string() ? std::string(v->get_string()) : json::serialize(*v);
         if (std::find(f.values.begin(), f.values.end(), text) == f.values.end()) return false;

@@ -38,6 +38,8 @@ namespace {
 using switchboard::sdk::borrow;
 using switchboard::sdk::fill_error;
 using switchboard::sdk::guarded_call;
+using switchboard::sdk::header_array;
+using switchboard::sdk::request_view;
 using switchboard::sdk::view;
 
 struct host_ctx {
@@ -245,34 +247,6 @@ sb_sink string_list_sink(std::vector<std::string>* out) {
                    }};
 }
 
-std::vector<sb_header> header_array(const std::vector<std::pair<std::string, std::string>>& headers) {
-    std::vector<sb_header> hs;
-    hs.reserve(headers.size());
-    for (auto& [k, v] : headers) hs.push_back({borrow(k), borrow(v)});
-    return hs;
-}
-
-/// The C view of an inbound request; `hs` holds its headers.
-sb_http_request request_view(const inbound_request& r, const std::vector<sb_header>& hs) {
-    sb_http_request req{};
-    req.struct_size = sizeof req;
-    req.method = borrow(r.method);
-    req.path = borrow(r.path);
-    req.query = borrow(r.query);
-    req.headers = hs.data();
-    req.header_count = hs.size();
-    req.body = borrow(r.body);
-    req.public_url = borrow(r.public_url);
-    req.peer_address = borrow(r.peer_address);
-    for (auto& [k, v] : r.headers)
-        if (switchboard::sdk::iequals(k, "content-type")) {
-            req.content_type = borrow(v);
-            break;
-        }
-    req.instance = borrow(r.instance);
-    return req;
-}
-
 /// The C view of a call context (borrowing from `c` and the strings passed).
 sb_call_context context_view(const call_context& c, const std::string& tenant, const std::string& instance) {
     sb_call_context out{};
@@ -380,7 +354,7 @@ webhook_outcome plugin_instance::handle_webhook(const inbound_request& request) 
         return out;
     }
     auto hs = header_array(request.headers);
-    sb_http_request req = request_view(request, hs);
+    sb_http_request req = request_view(request, hs, request.instance);
     struct sink_state {
         webhook_outcome* out;
         plugin_instance* self;
@@ -516,7 +490,7 @@ std::vector<std::string> plugin_route_keys(const loaded_plugin& plugin, const in
     std::vector<std::string> out;
     if (!plugin.descriptor().route_keys) return out;
     auto hs = header_array(request.headers);
-    sb_http_request req = request_view(request, hs);
+    sb_http_request req = request_view(request, hs, request.instance);
     sb_sink sink = string_list_sink(&out);
     sb_error err = switchboard::sdk::make_error();
     try {

@@ -61,11 +61,29 @@ std::optional<conversation_state> sql_store::conversation(int64_t id) {
     return c;
 }
 
+int64_t sql_store::conversation_with(soci::session& s, const std::string& tenant, const std::string& channel,
+                                     const std::string& provider_id, int64_t now_ms) {
+    long long contact = contact_with(s, tenant, channel, provider_id, now_ms), conv = 0;
+    s << "SELECT id FROM conversations WHERE tenant = :t AND channel = :c AND contact_id = :ct", soci::use(tenant),
+        soci::use(channel), soci::use(contact), soci::into(conv);
+    if (!s.got_data())
+        s << "INSERT INTO conversations (tenant, channel, contact_id, created_at_ms) VALUES (:t, :c, :ct, :n) RETURNING id",
+            soci::use(tenant), soci::use(channel), soci::use(contact), soci::use(now_ms), soci::into(conv);
+    return conv;
+}
+
 void sql_store::record_outbound(soci::session& s, const job& j, const json::object& cmd, const std::string& mid,
                      const std::string& status, const std::string& error, int64_t now_ms) {
-    int64_t conv = num(cmd, "conversation_id");
-    if (conv <= 0) return;
     std::string channel = str(cmd, "channel"), text = str(cmd, "text");
+    int64_t conv = num(cmd, "conversation_id");
+    if (conv <= 0) {
+        // A message the business starts (a notification, a staff alert): recorded in the
+        // recipient's conversation on that channel, created when it is the first.
+        const json::object* recipient = obj(cmd, "recipient");
+        const std::string to = recipient ? str(*recipient, "provider_id") : "";
+        if (channel.empty() || to.empty()) return;
+        conv = conversation_with(s, j.tenant, channel, to, now_ms);
+    }
     soci::indicator mi = mid.empty() ? soci::i_null : soci::i_ok;
     soci::indicator ei = error.empty() ? soci::i_null : soci::i_ok;
     long long sent = now_ms, failed = now_ms;

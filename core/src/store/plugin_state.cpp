@@ -121,6 +121,20 @@ std::vector<history_message> sql_store::conversation_history(const std::string& 
     return out;
 }
 
+int64_t sql_store::contact_with(soci::session& s, const std::string& tenant, const std::string& channel,
+                                const std::string& provider_id, int64_t now_ms) {
+    long long id = 0;
+    s << "SELECT contact_id FROM channel_identities WHERE tenant = :t AND channel = :ch AND provider_id = :p",
+        soci::use(tenant), soci::use(channel), soci::use(provider_id), soci::into(id);
+    if (s.got_data()) return id;
+    s << "INSERT INTO contacts (tenant, created_at_ms) VALUES (:t, :n) RETURNING id", soci::use(tenant), soci::use(now_ms),
+        soci::into(id);
+    s << "INSERT INTO channel_identities (tenant, channel, provider_id, contact_id, created_at_ms) "
+         "VALUES (:t, :ch, :p, :c, :n)",
+        soci::use(tenant), soci::use(channel), soci::use(provider_id), soci::use(id), soci::use(now_ms);
+    return id;
+}
+
 std::optional<contact_record> sql_store::contact(const std::string& tenant, const std::string& channel,
                                                  const std::string& provider_id) {
     soci::session s(*pool_);
@@ -153,16 +167,7 @@ void sql_store::save_contact(const std::string& tenant, const std::string& chann
     soci::indicator score_ind = c.score ? soci::i_ok : soci::i_null;
     begin(s);
     try {
-        long long id = 0;
-        s << "SELECT contact_id FROM channel_identities WHERE tenant = :t AND channel = :ch AND provider_id = :p",
-            soci::use(tenant), soci::use(channel), soci::use(provider_id), soci::into(id);
-        if (!s.got_data()) {
-            s << "INSERT INTO contacts (tenant, created_at_ms) VALUES (:t, :n) RETURNING id", soci::use(tenant),
-                soci::use(now_ms), soci::into(id);
-            s << "INSERT INTO channel_identities (tenant, channel, provider_id, contact_id, created_at_ms) "
-                 "VALUES (:t, :ch, :p, :c, :n)",
-                soci::use(tenant), soci::use(channel), soci::use(provider_id), soci::use(id), soci::use(now_ms);
-        }
+        long long id = contact_with(s, tenant, channel, provider_id, now_ms);
         s << "UPDATE contacts SET display_name = :n, phone = :ph, email = :e, tags = :tg, score = :sc, attributes = :a "
              "WHERE id = :id",
             soci::use(c.name, name_ind), soci::use(c.phone, phone_ind), soci::use(c.email, email_ind),

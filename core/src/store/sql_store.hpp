@@ -127,7 +127,15 @@ private:
     void route_emitted(soci::session& s, const std::string& tenant, json::object& event, const std::string& type,
                        int64_t event_id, int64_t now_ms);
 
+    // plugin_state.cpp
+    /// The contact known on `channel` as `provider_id`, created with its identity when unknown.
+    int64_t contact_with(soci::session& s, const std::string& tenant, const std::string& channel,
+                         const std::string& provider_id, int64_t now_ms);
+
     // message_status.cpp
+    /// The conversation of `provider_id` on `channel`, with its contact, created when unknown.
+    int64_t conversation_with(soci::session& s, const std::string& tenant, const std::string& channel,
+                              const std::string& provider_id, int64_t now_ms);
     void record_outbound(soci::session& s, const job& j, const json::object& cmd, const std::string& mid,
                          const std::string& status, const std::string& error, int64_t now_ms);
     void apply_status(soci::session& s, const std::string& tenant, const std::string& channel, const json::object& ev,

@@ -22,6 +22,13 @@ route_step chain(std::vector<stage_call> tiers) {
     return s;
 }
 
+/// A plain stage with `with:` parameters (JSON text).
+route_step with_params(std::string stage, std::string params) {
+    route_step s;
+    s.tiers = {stage_call{std::move(stage), std::move(params), 0, {}}};
+    return s;
+}
+
 /// The payload of the one pending command job (claims it).
 json::object claimed_command(pipeline_fixture& p) {
     auto cmd = p.claim();
@@ -105,10 +112,7 @@ TEST_CASE("first_of: the first tier that answers wins and later tiers do not run
 TEST_CASE("stage parameters and a stable idempotency key reach the stage", "[dispatch]") {
     pipeline_fixture p;
     p.add_fixture_plugin();
-    stage_call c{"faulty.context", R"({"template":"escalation","tags":["vip"]})", 0, {}};
-    route_step step;
-    step.tiers = {c};
-    p.cfg.tenants[0].routes[0].run = {step};
+    p.cfg.tenants[0].routes[0].run = {with_params("faulty.context", R"({"template":"escalation","tags":["vip"]})")};
     route_config on_context;
     on_context.on = "fixture.context";
     on_context.run = {"faulty.sink"};
@@ -202,10 +206,7 @@ TEST_CASE("a stage reads the last messages of its conversation, newest last", "[
     p.customer_says("PSID", "second question", "m_2");
     p.drain();
     REQUIRE(p.services.posts().size() == 2);
-    stage_call c{"faulty.history", R"({"count":"3"})", 0, {}};
-    route_step step;
-    step.tiers = {c};
-    p.cfg.tenants[0].routes[0].run = {step};
+    p.cfg.tenants[0].routes[0].run = {with_params("faulty.history", R"({"count":"3"})")};
     p.now += 1'000;
     p.customer_says("PSID", "third", "m_3");
     auto third = p.claim();

@@ -54,3 +54,18 @@ TEST_CASE("a failed status keeps the provider's code and reason", "[store][statu
     CHECK(p.query_int("SELECT COUNT(*) FROM messages WHERE provider_message_id = 'm_out_1' AND status = 'failed' AND "
                       "error_code = '131026' AND error = 'Message undeliverable' AND failed_at_ms IS NOT NULL") == 1);
 }
+
+TEST_CASE("an outbound message outside any conversation is recorded in the recipient's conversation", "[store][status]") {
+    pipeline_fixture p;
+    p.add_fixture_plugin();
+    route_config notice;
+    notice.on = "fixture.notice";
+    notice.run = {"faulty.reply"};
+    p.cfg.tenants[0].routes.push_back(notice);
+    p.ingest({boost::json::serialize(boost::json::object{
+        {"type", "fixture.notice"}, {"tenant", "demo"}, {"channel", "messenger"}, {"contact", {{"provider_id", "PSID-9"}}}})});
+    p.drain();
+    CHECK(p.query_int("SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+                      "JOIN channel_identities i ON i.contact_id = c.contact_id "
+                      "WHERE m.direction = 'outbound' AND i.provider_id = 'PSID-9' AND c.channel = 'messenger'") == 1);
+}

@@ -14,8 +14,9 @@
 
 namespace switchboard::sdk::events {
 
-namespace detail {
-inline const boost::json::value* at_path(const boost::json::object& o, std::string_view path) {
+/// The value at a dotted path of an event ("contact.provider_id"), or nullptr when a step is
+/// missing or not an object.
+inline const boost::json::value* field_at(const boost::json::object& o, std::string_view path) {
     const boost::json::object* current = &o;
     while (true) {
         auto dot = path.find('.');
@@ -26,8 +27,10 @@ inline const boost::json::value* at_path(const boost::json::object& o, std::stri
         path = path.substr(dot + 1);
     }
 }
+
+namespace detail {
 inline bool non_empty_string(const boost::json::object& o, std::string_view path) {
-    auto* v = at_path(o, path);
+    auto* v = field_at(o, path);
     return v && v->is_string() && !v->get_string().empty();
 }
 }  // namespace detail

@@ -11,6 +11,8 @@
 
 #include <optional>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -121,6 +123,38 @@ inline boost::json::object complete_result(sb_str text, const std::string& tenan
     if (ec || !v.is_object()) throw std::runtime_error("a command's result must be a JSON object");
     if (v.as_object().contains("type")) return complete_instance_event(text, tenant, instance, plugin);
     return std::move(v.as_object());
+}
+
+/// The C view of an inbound request for handle_webhook/route_keys, as the host and the fake host
+/// build it: `Request` has method, path, query, body, public_url and peer_address strings; `hs`
+/// holds its headers (borrowed) and yields content_type; `instance` is the instance the URL named.
+template <class Request>
+sb_http_request request_view(const Request& r, const std::vector<sb_header>& hs, std::string_view instance) {
+    sb_http_request req{};
+    req.struct_size = sizeof req;
+    req.method = borrow(r.method);
+    req.path = borrow(r.path);
+    req.query = borrow(r.query);
+    req.headers = hs.data();
+    req.header_count = hs.size();
+    req.body = borrow(r.body);
+    req.public_url = borrow(r.public_url);
+    req.peer_address = borrow(r.peer_address);
+    for (auto& h : hs)
+        if (iequals(view(h.name), "content-type")) {
+            req.content_type = h.value;
+            break;
+        }
+    req.instance = borrow(instance);
+    return req;
+}
+
+/// Borrowed sb_header views of (name, value) pairs (valid while `headers` lives).
+inline std::vector<sb_header> header_array(const std::vector<std::pair<std::string, std::string>>& headers) {
+    std::vector<sb_header> hs;
+    hs.reserve(headers.size());
+    for (auto& [k, v] : headers) hs.push_back({borrow(k), borrow(v)});
+    return hs;
 }
 
 /// Calls into a plugin through the C ABI: an exception that escapes the plugin (which its thunks

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <switchboard/abi.h>
+#include <switchboard/sdk/codec.hpp>
 #include <switchboard/sdk/compat.hpp>
 #include <switchboard/sdk/events.hpp>
 
@@ -85,33 +86,7 @@ inline int64_t ms_until_utc_midnight(int64_t now_ms) {
 }
 
 /// Percent-decodes a query component ('+' becomes a space, as in HTML forms).
-inline std::string url_decode(std::string_view in) {
-    std::string out;
-    out.reserve(in.size());
-    for (size_t i = 0; i < in.size(); ++i) {
-        char c = in[i];
-        if (c == '+') {
-            out.push_back(' ');
-        } else if (c == '%' && i + 2 < in.size()) {
-            auto hex = [](char h) -> int {
-                if (h >= '0' && h <= '9') return h - '0';
-                if (h >= 'a' && h <= 'f') return h - 'a' + 10;
-                if (h >= 'A' && h <= 'F') return h - 'A' + 10;
-                return -1;
-            };
-            int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
-            if (hi < 0 || lo < 0) {
-                out.push_back(c);
-            } else {
-                out.push_back(static_cast<char>(hi * 16 + lo));
-                i += 2;
-            }
-        } else {
-            out.push_back(c);
-        }
-    }
-    return out;
-}
+inline std::string url_decode(std::string_view in) { return codec::form_unescape(in); }
 
 /// A read-only view of an inbound webhook request. Valid only during the call that received it.
 class request {

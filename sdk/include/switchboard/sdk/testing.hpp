@@ -75,33 +75,9 @@ inline const sb_plugin_descriptor& check_descriptor(const sb_plugin_descriptor* 
     return *d;
 }
 
-/// The C view of an inbound request; `hs` holds its headers.
-inline sb_http_request request_view(const inbound_request& r, const std::vector<sb_header>& hs,
-                                    const std::string& instance) {
-    sb_http_request req{};
-    req.struct_size = sizeof req;
-    req.method = borrow(r.method);
-    req.path = borrow(r.path);
-    req.query = borrow(r.query);
-    req.headers = hs.data();
-    req.header_count = hs.size();
-    req.body = borrow(r.body);
-    req.public_url = borrow(r.public_url);
-    req.peer_address = borrow(r.peer_address);
-    for (auto& h : hs)
-        if (iequals(view(h.name), "content-type")) {
-            req.content_type = h.value;
-            break;
-        }
-    req.instance = borrow(instance);
-    return req;
-}
+using switchboard::sdk::request_view;
 
-inline std::vector<sb_header> header_array(const header_list& headers) {
-    std::vector<sb_header> hs;
-    for (auto& [k, v] : headers) hs.push_back({borrow(k), borrow(v)});
-    return hs;
-}
+using switchboard::sdk::header_array;
 
 /// "declared: a, b" for messages.
 inline std::string declared_list(const char* const* list, size_t count) {
