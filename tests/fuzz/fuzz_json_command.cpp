@@ -46,7 +46,7 @@ const json::object& valid_command() {
                                          {"channel", "messenger"},
                                          {"recipient", {{"provider_id", "1000001"}}},
                                          {"text", "hello"},
-                                         {"idempotency_key", "job-1"}};
+                                         {"job_id", "1"}};
     return command;
 }
 

@@ -62,6 +62,7 @@ void check_events(const std::vector<json::object>& events, std::string_view chan
 sb_http_request make_request(std::string_view method, std::string_view path, std::string_view query,
                              const std::vector<sb_header>& headers, std::string_view body) {
     sb_http_request r{};
+    r.struct_size = sizeof r;
     r.method = sdk::borrow(method);
     r.path = sdk::borrow(path);
     r.query = sdk::borrow(query);

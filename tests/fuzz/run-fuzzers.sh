@@ -95,7 +95,7 @@ seed_form() {
 
 seed_json_command() {
     copy_seeds "$1" "$repo"/tests/fixtures/meta/graph-*.json
-    printf '%s' '{"type":"message.send","channel":"messenger","recipient":{"provider_id":"1000001"},"text":"hello","idempotency_key":"job-1","last_inbound_ms":1699999999000}' >"$1/command"
+    printf '%s' '{"type":"message.send","channel":"messenger","recipient":{"provider_id":"1000001"},"text":"hello","job_id":"1","last_inbound_ms":1699999999000}' >"$1/command"
 }
 
 failed=""
