@@ -7,6 +7,7 @@
 #include <switchboard/sdk/events.hpp>
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -34,12 +35,19 @@ route_runner::route_runner(const config& cfg, const instance_registry& instances
     : cfg_(cfg), instances_(instances), db_(db), stats_(stats), clock_(std::move(clock)) {}
 
 route_runner::~route_runner() {
-    // Late tiers still running in the background finish before the instances they use go away.
+    // Tiers abandoned past their budget may still run plugin code: wait for them before the
+    // instances they use go away (the plugin got their deadline; the host's HTTP client times out).
     std::lock_guard lk(late_mu_);
+    for (auto& f : late_)
+        if (f.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+            spdlog::warn("dispatcher: a first_of tier abandoned past its budget is still running at shutdown");
     late_.clear();
 }
 
 namespace {
+/// The error code of a tier the host stopped waiting for (never a provider's code: it has a dot).
+constexpr const char* late_code = "switchboard.budget_exceeded";
+
 /// One stage call's outcome, as later stages see it (sb_call_context.earlier_outputs_json).
 json::object earlier_entry(const std::string& stage, const char* outcome, const std::string& error,
                            const std::vector<std::string>& outputs) {
@@ -72,7 +80,7 @@ call_outcome route_runner::call_stage(plugin_instance& inst, const stage_call& c
     call_outcome late;
     late.status = SB_ERR_RETRYABLE;
     late.message = "no answer within its budget of " + std::to_string(c.budget_ms) + " ms";
-    late.code = "late";
+    late.code = late_code;
     return late;
 }
 
@@ -111,7 +119,7 @@ route_runner::step_result route_runner::run_step(const job& j, const route_step&
             return r;
         }
         // Falls through to the next tier; it sees why.
-        const char* why = r.outcome.code == "late" ? "late" : r.outcome.status == SB_OK ? "empty" : "failed";
+        const char* why = r.outcome.code == late_code ? "late" : r.outcome.status == SB_OK ? "empty" : "failed";
         inst->log(SB_LOG_INFO, "first_of: " + c.stage + " fell through (" + why +
                                    (r.outcome.message.empty() ? "" : ": " + r.outcome.message) + ")");
         stats_.add("switchboard_fallthrough_total", {{"tenant", j.tenant}, {"stage", c.stage}, {"reason", why}});

@@ -133,6 +133,9 @@ http_client_response http_request(const outbound_http& r) {
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect));
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(body.limit));
     if (r.refuse_private_addresses) {
+        // A pooled connection was checked by nobody: the address check needs a new one.
+        curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, open_socket);
         curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &sockets);
         curl_easy_setopt(c, CURLOPT_PROXY, ""); // the check must see the real target, not a proxy
