@@ -220,8 +220,17 @@ fence sql_store::complete_route(const job& j, const std::vector<new_job>& comman
         }
         for (auto& c : commands) {
             std::string kind = job_kind_name(c.kind);
-            s << insert_job_sql, soci::use(j.tenant), soci::use(kind), soci::use(c.lane), soci::use(c.idem_key),
-                soci::use(c.payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms), soci::use(c.lane);
+            if (c.lane.rfind("send:", 0) != 0) {
+                s << insert_job_sql, soci::use(j.tenant), soci::use(kind), soci::use(c.lane), soci::use(c.idem_key),
+                    soci::use(c.payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms), soci::use(c.lane);
+                continue;
+            }
+            // A reply: its message is recorded as queued with the job (message status v2).
+            long long job_id = 0;
+            s << std::string(insert_job_sql) + " RETURNING id", soci::use(j.tenant), soci::use(kind), soci::use(c.lane),
+                soci::use(c.idem_key), soci::use(c.payload), soci::use(now_ms), soci::use(now_ms), soci::use(now_ms),
+                soci::use(c.lane), soci::into(job_id);
+            if (s.got_data()) record_queued(s, j.tenant, json::parse(c.payload).as_object(), job_id, now_ms);
         }
         file_emitted(s, j.tenant, emitted, now_ms);
         commit(s);

@@ -72,6 +72,45 @@ int64_t sql_store::conversation_with(soci::session& s, const std::string& tenant
     return conv;
 }
 
+void sql_store::record_queued(soci::session& s, const std::string& tenant, const json::object& cmd, int64_t job_id,
+                              int64_t now_ms) {
+    std::string channel = str(cmd, "channel"), text = str(cmd, "text");
+    long long conv = num(cmd, "conversation_id"), job = job_id;
+    s << "INSERT INTO messages (tenant, channel, conversation_id, direction, text, status, job_id, created_at_ms) "
+         "VALUES (:t, :c, :cv, 'outbound', :tx, 'queued', :j, :n)",
+        soci::use(tenant), soci::use(channel), soci::use(conv), soci::use(text), soci::use(job), soci::use(now_ms);
+}
+
+bool sql_store::settle_queued(soci::session& s, const job& j, const std::string& channel, const std::string& mid,
+                              const std::string& status, const std::string& error, int64_t now_ms) {
+    long long queued = 0, id = j.id;
+    s << "SELECT id FROM messages WHERE job_id = :j AND direction = 'outbound' AND status = 'queued'", soci::use(id),
+        soci::into(queued);
+    if (!s.got_data()) return false;
+    if (!mid.empty()) {
+        // The provider's echo may have been filed first, under the provider's id: that row is the
+        // message now, and the queued one goes.
+        long long echoed = 0;
+        s << "SELECT id FROM messages WHERE tenant = :t AND channel = :c AND provider_message_id = :m", soci::use(j.tenant),
+            soci::use(channel), soci::use(mid), soci::into(echoed);
+        if (s.got_data()) {
+            s << "DELETE FROM messages WHERE id = :q", soci::use(queued);
+            s << "UPDATE messages SET job_id = :j WHERE id = :e", soci::use(id), soci::use(echoed);
+            return true;
+        }
+    }
+    soci::indicator mi = mid.empty() ? soci::i_null : soci::i_ok;
+    soci::indicator ei = error.empty() ? soci::i_null : soci::i_ok;
+    long long sent = now_ms, failed = now_ms;
+    soci::indicator si = status == "sent" ? soci::i_ok : soci::i_null;
+    soci::indicator fi = status == "failed" ? soci::i_ok : soci::i_null;
+    s << "UPDATE messages SET provider_message_id = :m, status = :st, sent_at_ms = :sa, failed_at_ms = :fa, error = :e "
+         "WHERE id = :q",
+        soci::use(mid, mi), soci::use(status), soci::use(sent, si), soci::use(failed, fi), soci::use(error, ei),
+        soci::use(queued);
+    return true;
+}
+
 void sql_store::record_outbound(soci::session& s, const job& j, const json::object& cmd, const std::string& mid,
                      const std::string& status, const std::string& error, int64_t now_ms) {
     std::string channel = str(cmd, "channel"), text = str(cmd, "text");
@@ -83,6 +122,9 @@ void sql_store::record_outbound(soci::session& s, const job& j, const json::obje
         const std::string to = recipient ? str(*recipient, "provider_id") : "";
         if (channel.empty() || to.empty()) return;
         conv = conversation_with(s, j.tenant, channel, to, now_ms);
+    } else if (settle_queued(s, j, channel, mid, status, error, now_ms)) {
+        if (!mid.empty()) apply_pending_statuses(s, j.tenant, channel, mid, now_ms);
+        return;
     }
     soci::indicator mi = mid.empty() ? soci::i_null : soci::i_ok;
     soci::indicator ei = error.empty() ? soci::i_null : soci::i_ok;

@@ -133,6 +133,13 @@ private:
                          const std::string& provider_id, int64_t now_ms);
 
     // message_status.cpp
+    /// Records the message of a reply job just created (message.send with a conversation) as queued.
+    void record_queued(soci::session& s, const std::string& tenant, const json::object& cmd, int64_t job_id,
+                       int64_t now_ms);
+    /// Turns job `j`'s queued message into its outcome (sent with `mid`, or failed with `error`).
+    /// @returns false when the job has no queued message (jobs queued before message status v2).
+    bool settle_queued(soci::session& s, const job& j, const std::string& channel, const std::string& mid,
+                       const std::string& status, const std::string& error, int64_t now_ms);
     /// The conversation of `provider_id` on `channel`, with its contact, created when unknown.
     int64_t conversation_with(soci::session& s, const std::string& tenant, const std::string& channel,
                               const std::string& provider_id, int64_t now_ms);

@@ -69,3 +69,30 @@ TEST_CASE("an outbound message outside any conversation is recorded in the recip
                       "JOIN channel_identities i ON i.contact_id = c.contact_id "
                       "WHERE m.direction = 'outbound' AND i.provider_id = 'PSID-9' AND c.channel = 'messenger'") == 1);
 }
+
+TEST_CASE("a reply is queued with its job, then sent, in one message row", "[store][status]") {
+    pipeline_fixture p;
+    p.customer_says("PSID", "hello", "m_1");
+    auto route = p.claim();
+    REQUIRE(route);
+    REQUIRE(p.routes->run(*route).status == dispatch::route_status::completed);
+    CHECK(p.query_int("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'queued' "
+                      "AND provider_message_id IS NULL AND job_id IS NOT NULL") == 1);
+    p.drain();
+    CHECK(p.query_int("SELECT COUNT(*) FROM messages WHERE direction = 'outbound'") == 1);
+    CHECK(p.query_int("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'sent' "
+                      "AND provider_message_id = 'm_out_1' AND sent_at_ms IS NOT NULL") == 1);
+}
+
+TEST_CASE("a reply that becomes a dead letter turns its queued message into a failed one", "[store][status]") {
+    pipeline_fixture p;
+    p.services.respond = [](const auto&) {
+        return host_services::http_result{SB_OK, 400, {}, R"({"error":{"message":"bad","code":100}})", {}};
+    };
+    p.customer_says("PSID", "hello", "m_1");
+    p.drain();
+    CHECK(p.db->job_counts()["dead"] == 1);
+    CHECK(p.query_int("SELECT COUNT(*) FROM messages WHERE direction = 'outbound'") == 1);
+    CHECK(p.query_int("SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'failed' "
+                      "AND failed_at_ms IS NOT NULL AND error IS NOT NULL") == 1);
+}
