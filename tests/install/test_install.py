@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -86,7 +87,41 @@ class ReplyReceiver(http.server.ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}/reply"
 
 
+class InstalledDaemon:
+    """The installed `switchboard run` on `config`, listening on `port`; stopped (and required to
+    exit 0) when the with-block ends. Entering yields the base URL."""
+
+    def __init__(self, switchboard: Path, config: Path, port: int, log: Path) -> None:
+        self.args = [switchboard, "run", "--config", config]
+        self.port = port
+        self.log_path = log
+
+    def __enter__(self) -> str:
+        self.log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(self.args, stdout=self.log, stderr=self.log, cwd=self.log_path.parent)
+        base = f"http://127.0.0.1:{self.port}"
+
+        def healthy() -> bool:
+            try:
+                return urllib.request.urlopen(base + "/healthz", timeout=1).status == 200
+            except OSError:
+                return False
+
+        wait_until(healthy, "the installed service to listen")
+        return base
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        code = self.process.wait(timeout=15)
+        self.log.close()
+        if code != 0:
+            raise AssertionError(f"the installed service exited {code}:\n{self.log_path.read_text()}")
+
+
 class InstalledSdkTest(unittest.TestCase):
+    def installed_daemon(self, config: Path, port: int, name: str) -> InstalledDaemon:
+        return InstalledDaemon(self.switchboard, config, port, self.tmp / f"{name}.log")
+
     @classmethod
     def setUpClass(cls) -> None:
         if not (BUILD_DIR / "CMakeCache.txt").exists():
@@ -149,19 +184,7 @@ class InstalledSdkTest(unittest.TestCase):
                 "      - on: message.received\n"
                 "        run: [ echo.reply ]\n" % (port, self.tmp / "echo.db", receiver.url))
             run([self.switchboard, "check-config", "--config", config])
-            log = open(self.tmp / "echo.log", "wb")
-            daemon = subprocess.Popen([self.switchboard, "run", "--config", config], stdout=log, stderr=log,
-                                      cwd=self.tmp)
-            try:
-                base = f"http://127.0.0.1:{port}"
-
-                def healthy() -> bool:
-                    try:
-                        return urllib.request.urlopen(base + "/healthz", timeout=1).status == 200
-                    except OSError:
-                        return False
-
-                wait_until(healthy, "the installed service to listen")
+            with self.installed_daemon(config, port, "echo") as base:
                 body = json.dumps({"id": "msg-1", "from": "customer-7", "text": "hi there"}).encode()
                 request = urllib.request.Request(base + "/webhooks/echo/shop", data=body, method="POST",
                                                  headers={"Content-Type": "application/json",
@@ -171,10 +194,6 @@ class InstalledSdkTest(unittest.TestCase):
                 self.assertEqual(echoed[0]["to"], "customer-7")
                 self.assertEqual(echoed[0]["text"], "echo: hi there")
                 self.assertTrue(echoed[0]["_idempotency_key"])
-            finally:
-                daemon.terminate()
-                self.assertEqual(daemon.wait(timeout=15), 0, (self.tmp / "echo.log").read_text())
-                log.close()
         finally:
             receiver.shutdown()
 
@@ -190,6 +209,60 @@ class InstalledSdkTest(unittest.TestCase):
                                  text=True)
         self.assertEqual(refused.returncode, 1)
         self.assertIn("already exists", refused.stderr)
+
+        # Installed into the found Switchboard's plugin directory, it loads in the installed daemon
+        # and uses the call context (idempotency key), a list setting (escalation_keywords), kv
+        # increment (daily_send_limit) and its declared commands.
+        run(["cmake", "--install", self.tmp / "acme-build"])
+        self.assertTrue((self.plugin_dir / "switchboard-acme-chat.so").exists())
+        installed = json.loads(run([self.switchboard, "plugins", "inspect",
+                                    self.plugin_dir / "switchboard-acme-chat.so", "--json"]).stdout)
+        self.assertEqual(installed["commands"], ["message.send", "acme-chat.typing"])
+        self.assertIn({"name": "escalation_keywords", "type": "list"},
+                      [{"name": x["name"], "type": x["type"]} for x in installed["settings"]])
+        provider = ReplyReceiver()
+        try:
+            port = free_port()
+            database = self.tmp / "acme.db"
+            config = self.tmp / "acme.yaml"
+            config.write_text(
+                "server: { listen: \"127.0.0.1:%d\" }\n"
+                "storage: { url: \"sqlite:%s\" }\n"
+                "plugins: { paths: [] }\n"
+                "tenants:\n"
+                "  shop:\n"
+                "    plugins:\n"
+                "      acme-chat:\n"
+                "        webhook_secret: acme-secret-123\n"
+                "        send_url: \"%s\"\n"
+                "        daily_send_limit: 100\n"
+                "        escalation_keywords: [refund, manager]\n"
+                "      templates: { locale: en }\n"
+                "    routes:\n"
+                "      - on: message.received\n"
+                "        run: [ { stage: acme-chat.triage, with: { reason: asked for a refund } }, templates.reply ]\n"
+                % (port, database, provider.url))
+            run([self.switchboard, "check-config", "--config", config])
+            with self.installed_daemon(config, port, "acme") as base:
+                body = json.dumps({"id": "m-1", "from": "customer-9", "text": "I want a refund"}).encode()
+                request = urllib.request.Request(base + "/webhooks/acme-chat/shop", data=body, method="POST",
+                                                 headers={"Content-Type": "application/json",
+                                                          "X-Webhook-Secret": "acme-secret-123"})
+                self.assertEqual(urllib.request.urlopen(request, timeout=5).status, 200)
+                sent = wait_until(lambda: provider.received, "the reply to reach send_url")
+                self.assertEqual(sent[0]["to"], "customer-9")
+                self.assertRegex(sent[0]["_idempotency_key"], r"^[0-9a-f]{32}$")  # from the call context
+            db = sqlite3.connect(database)
+            try:
+                reasons = [json.loads(r[0])["reason"] for r in
+                           db.execute("SELECT payload FROM events WHERE type = 'conversation.escalated'")]
+                self.assertEqual(reasons, ["asked for a refund"])
+                counters = db.execute("SELECT v FROM kv WHERE plugin = 'acme-chat' AND k LIKE 'sent:%'").fetchall()
+                self.assertEqual(counters, [("1",)])
+            finally:
+                db.close()
+        finally:
+            provider.shutdown()
 
 
 if __name__ == "__main__":
