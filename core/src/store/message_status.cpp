@@ -27,6 +27,17 @@ std::string lower_statuses(const std::string& target) {
     return out;
 }
 
+/// The NULL-or-value binds of a send's outcome: the provider id when known, sent_at_ms for
+/// "sent", failed_at_ms and the error for "failed".
+struct outcome_binds {
+    soci::indicator mid, sent, failed, error;
+    long long at, at2; // the time, bound twice (sent_at_ms, failed_at_ms)
+    outcome_binds(const std::string& provider_id, const std::string& status, const std::string& error_text, int64_t now)
+        : mid(provider_id.empty() ? soci::i_null : soci::i_ok), sent(status == "sent" ? soci::i_ok : soci::i_null),
+          failed(status == "failed" ? soci::i_ok : soci::i_null), error(error_text.empty() ? soci::i_null : soci::i_ok),
+          at(now), at2(now) {}
+};
+
 }  // namespace
 
 std::optional<std::string> sql_store::delivered_by_job(int64_t job_id, int64_t conversation_id, const std::string& text,
@@ -99,15 +110,11 @@ bool sql_store::settle_queued(soci::session& s, const job& j, const std::string&
             return true;
         }
     }
-    soci::indicator mi = mid.empty() ? soci::i_null : soci::i_ok;
-    soci::indicator ei = error.empty() ? soci::i_null : soci::i_ok;
-    long long sent = now_ms, failed = now_ms;
-    soci::indicator si = status == "sent" ? soci::i_ok : soci::i_null;
-    soci::indicator fi = status == "failed" ? soci::i_ok : soci::i_null;
+    outcome_binds b(mid, status, error, now_ms);
     s << "UPDATE messages SET provider_message_id = :m, status = :st, sent_at_ms = :sa, failed_at_ms = :fa, error = :e "
          "WHERE id = :q",
-        soci::use(mid, mi), soci::use(status), soci::use(sent, si), soci::use(failed, fi), soci::use(error, ei),
-        soci::use(queued);
+        soci::use(mid, b.mid), soci::use(status), soci::use(b.at, b.sent), soci::use(b.at2, b.failed),
+        soci::use(error, b.error), soci::use(queued);
     return true;
 }
 
@@ -126,17 +133,13 @@ void sql_store::record_outbound(soci::session& s, const job& j, const json::obje
         if (!mid.empty()) apply_pending_statuses(s, j.tenant, channel, mid, now_ms);
         return;
     }
-    soci::indicator mi = mid.empty() ? soci::i_null : soci::i_ok;
-    soci::indicator ei = error.empty() ? soci::i_null : soci::i_ok;
-    long long sent = now_ms, failed = now_ms;
-    soci::indicator si = status == "sent" ? soci::i_ok : soci::i_null;
-    soci::indicator fi = status == "failed" ? soci::i_ok : soci::i_null;
+    outcome_binds b(mid, status, error, now_ms);
     s << "INSERT INTO messages (tenant, channel, conversation_id, direction, provider_message_id, text, status, "
          "sent_at_ms, failed_at_ms, error, job_id, created_at_ms) VALUES (:t, :c, :cv, 'outbound', :m, :tx, :st, :sa, "
          ":fa, :e, :j, :n) ON CONFLICT (tenant, channel, provider_message_id) DO UPDATE SET job_id = excluded.job_id",
-        soci::use(j.tenant), soci::use(channel), soci::use(conv), soci::use(mid, mi), soci::use(text),
-        soci::use(status), soci::use(sent, si), soci::use(failed, fi), soci::use(error, ei), soci::use(j.id),
-        soci::use(now_ms);
+        soci::use(j.tenant), soci::use(channel), soci::use(conv), soci::use(mid, b.mid), soci::use(text),
+        soci::use(status), soci::use(b.at, b.sent), soci::use(b.at2, b.failed), soci::use(error, b.error),
+        soci::use(j.id), soci::use(now_ms);
     // Receipts that arrived before this record was written apply now.
     if (!mid.empty()) apply_pending_statuses(s, j.tenant, channel, mid, now_ms);
 }

@@ -29,6 +29,13 @@ route_step with_params(std::string stage, std::string params) {
     return s;
 }
 
+/// Claims and runs the inbound message's route job; it must complete.
+void run_inbound_route(pipeline_fixture& p) {
+    auto route = p.claim();
+    REQUIRE(route);
+    REQUIRE(p.routes->run(*route).status == dispatch::route_status::completed);
+}
+
 /// The payload of the one pending command job (claims it).
 json::object claimed_command(pipeline_fixture& p) {
     auto cmd = p.claim();
@@ -118,9 +125,7 @@ TEST_CASE("stage parameters and a stable idempotency key reach the stage", "[dis
     on_context.run = {"faulty.sink"};
     p.cfg.tenants[0].routes.push_back(on_context);
     p.customer_says("PSID", "hello", "m_1");
-    auto route = p.claim();
-    REQUIRE(route);
-    REQUIRE(p.routes->run(*route).status == dispatch::route_status::completed);
+    run_inbound_route(p);
     auto chained = p.claim();
     REQUIRE(chained);
     auto ctx = json::parse(chained->payload).as_object();
@@ -153,9 +158,7 @@ TEST_CASE("a command a plugin does not declare becomes a dead letter naming the 
     p.add_fixture_plugin();
     p.cfg.tenants[0].routes[0].run = {"faulty.record"};
     p.customer_says("PSID", "hello", "m_1");
-    auto route = p.claim();
-    REQUIRE(route);
-    REQUIRE(p.routes->run(*route).status == dispatch::route_status::completed);
+    run_inbound_route(p);
     auto cmd = p.claim();
     REQUIRE(cmd);
     auto payload = json::parse(cmd->payload).as_object();
@@ -170,9 +173,7 @@ TEST_CASE("a deferral postpones a command without spending an attempt", "[dispat
     p.add_fixture_plugin("faulty", {{"mode", "ok"}, {"defer_records", "1"}});
     p.cfg.tenants[0].routes[0].run = {"faulty.record"};
     p.customer_says("PSID", "hello", "m_1");
-    auto route = p.claim();
-    REQUIRE(route);
-    REQUIRE(p.routes->run(*route).status == dispatch::route_status::completed);
+    run_inbound_route(p);
     auto cmd = p.claim();
     REQUIRE(cmd);
     CHECK(p.commands->run(*cmd, 0.0) == delivery::command_status::deferred);
