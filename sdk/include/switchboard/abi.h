@@ -149,7 +149,7 @@ typedef struct sb_http_request {
     sb_str body;      /**< the raw body bytes exactly as received (signatures are computed over these) */
     /** The URL the provider called: `server.public_url` plus the original request target (path and
      * query exactly as received), e.g. "https://bot.example.com/webhooks/twilio/demo?x=1". Twilio
-     * signs this. Empty when the request carries no tenant-independent public URL (never for webhooks). */
+     * signs this. Empty when the admin did not set server.public_url. */
     sb_str public_url;
     sb_str peer_address;  /**< the TCP peer, "203.0.113.7" or "2001:db8::1" (no port) */
     sb_str content_type;  /**< the Content-Type header's value, "" when absent */
