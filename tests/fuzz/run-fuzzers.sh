@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 shared="$repo/../shared/fixtures"
 fuzz_bin="$build_dir/tests/fuzz"
-fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form"
+fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form fuzz_telegram_update"
 
 for f in $fuzzers; do
     if [ ! -x "$fuzz_bin/$f" ]; then
@@ -82,6 +82,13 @@ seed_templates() {
 
 seed_text() {
     seed_meta_webhook "$1"
+}
+
+seed_telegram_update() {
+    if [ -d "$shared" ]; then
+        copy_seeds "$1" "$shared"/telegram/*.json
+    fi
+    printf '%s' '{"update_id":1,"message":{"message_id":2,"chat":{"id":3,"type":"private"},"date":4,"text":"hi"}}' >"$1/text"
 }
 
 seed_form() {

@@ -1,0 +1,54 @@
+// switchboard/telegram/update.hpp — Telegram Bot API webhooks and sends, as pure functions the
+// plugin, its tests and its fuzz target share (Bot API, core.telegram.org/bots/api).
+#pragma once
+
+#include <switchboard/sdk/host.hpp>
+
+#include <boost/json.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::telegram {
+
+/// The plugin's name and channel.
+inline constexpr std::string_view channel = "telegram";
+/// Command: answer a callback_query (Bot API "answerCallbackQuery"). Fields: "callback_query_id",
+/// "text"? (a notification shown to the user), "show_alert"?.
+inline constexpr std::string_view answer_callback = "telegram.answer_callback";
+/// Event: an inline keyboard button was pressed (Update.callback_query). Fields: "callback_query_id",
+/// "data" (the button's callback_data), "contact": {"provider_id": the user's id, "name"?},
+/// "chat_id"?, "message_id"? (the message the keyboard belongs to), "dedupe_key", "raw".
+inline constexpr std::string_view callback_event = "telegram.callback";
+/// Event: a message the customer edited (Update.edited_message). Fields as message.received plus
+/// "edit_date_ms"; routed, not filed as a second message.
+inline constexpr std::string_view edited_event = "message.edited";
+
+/// Normalizes one webhook body (an Update object, Bot API "Update"): message → message.received
+/// (provider_message_id "<chat id>:<message_id>", contact.provider_id = chat id, text or caption,
+/// photo/document/voice/video/sticker/location as attachments, reply_to, entities), edited_message
+/// → message.edited, callback_query → telegram.callback; anything else → webhook.unhandled. Every
+/// event carries "dedupe_key": "update:<update_id>" (Telegram redelivers until answered 2xx).
+/// Never throws: a body that is not an Update becomes webhook.unhandled.
+std::vector<boost::json::object> parse_update(std::string_view body);
+
+/// The Bot API call for a message.send command: POST {api_base}/bot{token}/sendMessage with
+/// {"chat_id", "text", "reply_to_message_id"?, "reply_markup"? (inline keyboard from "buttons":
+/// [{"title","payload"}] or a "url")}. @throws sdk::plugin_error(invalid) without
+/// recipient.provider_id or text.
+sdk::http_call build_send(const boost::json::object& command, std::string_view api_base, std::string_view token,
+                          unsigned timeout_ms);
+
+/// The Bot API call for telegram.answer_callback (answerCallbackQuery).
+/// @throws sdk::plugin_error(invalid) without callback_query_id.
+sdk::http_call build_answer_callback(const boost::json::object& command, std::string_view api_base,
+                                     std::string_view token, unsigned timeout_ms);
+
+/// Reads a Bot API answer ({"ok": true, "result": ...} or {"ok": false, "error_code", "description",
+/// "parameters": {"retry_after"}}). @returns the "result" value.
+/// @throws sdk::plugin_error: retry_after(parameters.retry_after s) for 429; retryable for 5xx and
+///         unreadable answers; final (code = error_code) for other errors (chat not found, blocked).
+boost::json::value read_answer(const sdk::http_response& response);
+
+}  // namespace switchboard::telegram

@@ -1,0 +1,94 @@
+// Telegram channel plugin (Bot API webhooks and sendMessage; Bot API "Update", "setWebhook"
+// secret_token). The parsing and the Bot API calls live in src/update.cpp.
+#include <switchboard/sdk/events.hpp>
+#include <switchboard/sdk/plugin.hpp>
+#include <switchboard/sdk/text.hpp>
+#include <switchboard/telegram/update.hpp>
+
+#include <algorithm>
+#include <string>
+
+namespace {
+namespace sdk = switchboard::sdk;
+namespace events = switchboard::sdk::events;
+namespace telegram = switchboard::telegram;
+namespace json = boost::json;
+
+class telegram_instance : public sdk::instance {
+public:
+    telegram_instance(const sdk::host& host, const sdk::settings& s)
+        : host_(host), token_(s.string("bot_token")), secret_(s.string("webhook_secret")),
+          api_base_(s.string("api_base", "https://api.telegram.org")), send_timeout_ms_(s.integer("send_timeout", 10'000)) {
+        if (api_base_.rfind("http://", 0) != 0 && api_base_.rfind("https://", 0) != 0)
+            throw sdk::plugin_error(sdk::error_kind::invalid, "api_base must start with http:// or https://");
+        if (token_.empty()) host_.warn("bot_token is not set (TELEGRAM_BOT_TOKEN): replies for this tenant will fail");
+        if (secret_.empty())
+            host_.warn("webhook_secret is not set (TELEGRAM_WEBHOOK_SECRET): webhooks for this tenant will be refused");
+    }
+
+    /// Bot API webhooks are POSTs of one Update; Telegram sends the setWebhook secret_token back in
+    /// X-Telegram-Bot-Api-Secret-Token on each (there is no body signature).
+    void handle_webhook(const sdk::request& request, sdk::webhook_result& out) override {
+        if (request.method() != "POST") return out.respond(405, "use POST\n");
+        if (secret_.empty()) {
+            host_.warn("webhook refused with 403: webhook_secret is not set (TELEGRAM_WEBHOOK_SECRET)");
+            return out.respond(403, "webhook secret not configured\n");
+        }
+        auto received = request.header("X-Telegram-Bot-Api-Secret-Token");
+        if (!received || !sdk::text::constant_time_equal(*received, secret_)) {
+            host_.warn(received ? "webhook refused with 401: X-Telegram-Bot-Api-Secret-Token does not match webhook_secret"
+                                : "webhook refused with 401: no X-Telegram-Bot-Api-Secret-Token header");
+            return out.respond(401, "invalid secret token\n");
+        }
+        for (auto& ev : telegram::parse_update(request.body())) out.emit(ev);
+        out.respond(200, "ok");
+    }
+
+    json::object execute(const sdk::call& call, const json::object& command) override {
+        if (token_.empty())
+            throw sdk::plugin_error(sdk::error_kind::final, "bot_token is not set (TELEGRAM_BOT_TOKEN)", "not_configured");
+        const unsigned timeout = static_cast<unsigned>(
+            std::clamp<int64_t>(call.remaining_ms(host_.now_ms(), send_timeout_ms_), 1, send_timeout_ms_));
+        if (sdk::has_type(command, telegram::answer_callback)) {
+            telegram::read_answer(host_.http(telegram::build_answer_callback(command, api_base_, token_, timeout)));
+            return {};
+        }
+        if (!sdk::has_type(command, events::message_send))
+            throw sdk::plugin_error(sdk::error_kind::final, "telegram executes message.send and telegram.answer_callback");
+        json::value result = telegram::read_answer(host_.http(telegram::build_send(command, api_base_, token_, timeout)));
+        const json::object* sent = result.if_object();
+        const json::object* chat = sent && sent->contains("chat") ? sent->at("chat").if_object() : nullptr;
+        if (!sent || !chat || !sent->contains("message_id"))
+            throw sdk::plugin_error(sdk::error_kind::retryable, "sendMessage answered without the sent Message");
+        host_.metric("messages_sent");
+        return {{"provider_message_id",
+                 json::serialize(chat->at("id")) + ":" + json::serialize(sent->at("message_id"))}};
+    }
+
+private:
+    sdk::host host_;
+    std::string token_, secret_, api_base_;
+    int64_t send_timeout_ms_;
+};
+
+using sdk::setting_type;
+const sdk::plugin_info info{
+    .name = "telegram",
+    .version = "0.1.0",
+    .license = "Apache-2.0",
+    .description = "Telegram channel (Bot API webhooks with secret_token, sendMessage, callback queries)",
+    .capabilities = SB_CAP_CHANNEL,
+    .settings = {{.name = "bot_token", .secret = true, .description = "the bot's token from @BotFather (Bot API)"},
+                 {.name = "webhook_secret", .secret = true,
+                  .description = "secret_token given to setWebhook; checked in X-Telegram-Bot-Api-Secret-Token"},
+                 {.name = "bot_username", .description = "the bot's @username, for t.me deep links"},
+                 {.name = "api_base", .default_value = "https://api.telegram.org", .description = "Bot API base URL"},
+                 {.name = "send_timeout", .type = setting_type::duration, .default_value = "10s",
+                  .description = "timeout of one Bot API request"}},
+    .commands = {events::message_send.data(), telegram::answer_callback.data()},
+    .events = {events::message_received.data(), telegram::edited_event.data(), telegram::callback_event.data(),
+               events::webhook_unhandled.data()},
+};
+}  // namespace
+
+SWITCHBOARD_PLUGIN(telegram_instance, info)

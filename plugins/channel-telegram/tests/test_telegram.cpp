@@ -1,0 +1,183 @@
+// The Telegram plugin through the SDK's fake host, on the Bot API's own example Updates
+// (../shared/fixtures/telegram, from core.telegram.org and courier's fixtures) and the Bot API's
+// answer shapes (ok/result, ok:false with error_code, description, parameters.retry_after).
+#include <switchboard/sdk/testing.hpp>
+#include <switchboard/telegram/update.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace json = boost::json;
+namespace sbt = switchboard::sdk::testing;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string secret = "tg-webhook-secret-42";
+const std::string token = "123456:ABC-test-token";
+const fs::path shared = fs::path(SWITCHBOARD_SOURCE_DIR) / ".." / "shared" / "fixtures" / "telegram";
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+sbt::fake_host load() { return sbt::fake_host::load(std::string(SWITCHBOARD_PLUGIN_DIR) + "/switchboard-telegram.so"); }
+
+sbt::tenant_instance create(sbt::fake_host& host) {
+    return host.create("demo", {{"bot_token", token}, {"webhook_secret", secret}, {"api_base", "https://tg.example.test"}});
+}
+
+sbt::inbound_request post(std::string body, std::optional<std::string> header = secret) {
+    sbt::inbound_request r{.method = "POST", .path = "/webhooks/telegram/demo", .body = std::move(body)};
+    r.headers.emplace_back("Content-Type", "application/json");
+    if (header) r.headers.emplace_back("X-Telegram-Bot-Api-Secret-Token", *header);
+    return r;
+}
+
+/// The one event a fixture Update becomes.
+json::object event_of(sbt::tenant_instance& bot, const std::string& fixture) {
+    auto r = bot.webhook(post(slurp(shared / fixture)));
+    REQUIRE(r.status == 200);
+    REQUIRE(r.events.size() == 1);
+    return r.events[0];
+}
+
+}  // namespace
+
+TEST_CASE("telegram: a text Update becomes message.received, deduplicated by update_id", "[telegram]") {
+    if (!fs::exists(shared)) {
+        WARN("../shared/fixtures/telegram is not next to the repository: skipped");
+        return;
+    }
+    auto host = load();
+    auto bot = create(host);
+    auto ev = event_of(bot, "courier-message-text.json");
+    CHECK(ev.at("type") == "message.received");
+    CHECK(ev.at("provider_message_id") == "3527065:41");
+    CHECK(ev.at("contact").at("provider_id") == "3527065");
+    CHECK(ev.at("contact").at("name") == "Nic Pottier");
+    CHECK(ev.at("contact").at("username") == "nicpottier");
+    CHECK(ev.at("text") == "Hello World");
+    CHECK(ev.at("timestamp_ms") == 1454119029000LL);
+    CHECK(ev.at("dedupe_key") == "update:174114370");
+    CHECK(ev.at("channel") == "telegram");
+}
+
+TEST_CASE("telegram: photos, documents, replies, entities, edits and button presses", "[telegram]") {
+    if (!fs::exists(shared)) {
+        WARN("../shared/fixtures/telegram is not next to the repository: skipped");
+        return;
+    }
+    auto host = load();
+    auto bot = create(host);
+    auto photo = event_of(bot, "courier-message-photo.json");
+    REQUIRE(photo.at("attachments").as_array().size() == 1);
+    CHECK(photo.at("attachments").as_array()[0].at("type") == "image");
+    auto document = event_of(bot, "core-docs-message-document.json");
+    CHECK(document.at("attachments").as_array()[0].at("type") == "file");
+    auto reply = event_of(bot, "core-docs-message-reply.json");
+    CHECK(reply.at("reply_to").as_string().find(':') != json::string::npos);
+    auto entities = event_of(bot, "core-docs-message-entities.json");
+    CHECK(entities.at("entities").is_array());
+    auto start = event_of(bot, "core-docs-message-text-start.json");
+    CHECK(start.at("text").as_string().starts_with("/start"));
+    auto edited = event_of(bot, "core-docs-edited-message.json");
+    CHECK(edited.at("type") == "message.edited");
+    auto pressed = event_of(bot, "core-docs-callback-query-inline.json");
+    CHECK(pressed.at("type") == "telegram.callback");
+    CHECK(pressed.at("callback_query_id") == "4382bfdwdsb323b2d9");
+    CHECK(pressed.at("data") == "Data from button callback");
+    CHECK(pressed.at("contact").at("provider_id") == "1111111");
+    CHECK(pressed.at("dedupe_key") == "update:10000");
+}
+
+TEST_CASE("telegram: a wrong, missing or unconfigured secret token is refused and nothing is emitted", "[telegram]") {
+    auto host = load();
+    auto bot = create(host);
+    const std::string body = R"({"update_id":1,"message":{"message_id":1,"chat":{"id":5,"type":"private"},"text":"x"}})";
+    auto wrong = bot.webhook(post(body, "not-the-secret"));
+    CHECK(wrong.status == 401);
+    CHECK(wrong.events.empty());
+    auto missing = bot.webhook(post(body, std::nullopt));
+    CHECK(missing.status == 401);
+    CHECK(missing.events.empty());
+    CHECK(bot.webhook({.method = "GET", .path = "/webhooks/telegram/demo"}).status == 405);
+    auto unconfigured = host.create("other", {{"bot_token", token}});
+    auto refused = unconfigured.webhook(post(body));
+    CHECK(refused.status == 403);
+    CHECK(refused.events.empty());
+    CHECK(host.logged("TELEGRAM_WEBHOOK_SECRET"));
+    CHECK_FALSE(host.logged(secret));
+}
+
+TEST_CASE("telegram: an authenticated body it cannot read is kept as unhandled", "[telegram]") {
+    auto host = load();
+    auto bot = create(host);
+    for (const char* body : {"not json", "[1]", R"({"message":{}})", R"({"update_id":7,"poll":{"id":"1"}})"}) {
+        auto r = bot.webhook(post(body));
+        CHECK(r.status == 200);
+        REQUIRE(r.events.size() == 1);
+        CHECK(r.events[0].at("type") == "webhook.unhandled");
+    }
+}
+
+TEST_CASE("telegram: replies go out through sendMessage with buttons as an inline keyboard", "[telegram]") {
+    auto host = load();
+    auto bot = create(host);
+    host.push_http_reply(sbt::http_reply::json(200, json::parse(R"({"ok":true,"result":{"message_id":77,
+        "chat":{"id":3527065,"type":"private"},"date":1454119030,"text":"Hi"}})")));
+    json::object send{{"type", "message.send"}, {"channel", "telegram"}, {"recipient", {{"provider_id", "3527065"}}},
+                      {"text", "Hi"}, {"in_reply_to", "3527065:41"},
+                      {"buttons", json::array{json::object{{"title", "Confirm"}, {"payload", "confirm:9"}}}}};
+    auto sent = bot.execute(send);
+    REQUIRE(sent.ok());
+    CHECK(sent.output().at("provider_message_id") == "3527065:77");
+    auto req = host.http_requests().at(0);
+    CHECK(req.url == "https://tg.example.test/bot" + token + "/sendMessage");
+    CHECK(req.json() == json::parse(R"({"chat_id":"3527065","text":"Hi",
+        "reply_parameters":{"message_id":41,"allow_sending_without_reply":true},
+        "reply_markup":{"inline_keyboard":[[{"text":"Confirm","callback_data":"confirm:9"}]]}})"));
+    CHECK_FALSE(host.logged(token));
+}
+
+TEST_CASE("telegram: Bot API errors are classified; 429 defers by retry_after", "[telegram]") {
+    auto host = load();
+    auto bot = create(host);
+    json::object send{{"type", "message.send"}, {"recipient", {{"provider_id", "5"}}}, {"text", "Hi"}};
+    host.push_http_reply(sbt::http_reply::json(429, json::parse(R"({"ok":false,"error_code":429,
+        "description":"Too Many Requests: retry after 5","parameters":{"retry_after":5}})")));
+    auto limited = bot.execute(send);
+    CHECK(limited.status() == SB_ERR_RETRY_AFTER);
+    CHECK(limited.error->retry_after_ms == 5000);
+    host.push_http_reply(sbt::http_reply::json(502, json::object{}));
+    CHECK(bot.execute(send).status() == SB_ERR_RETRYABLE);
+    host.push_http_reply(sbt::http_reply::json(403, json::parse(R"({"ok":false,"error_code":403,
+        "description":"Forbidden: bot was blocked by the user"})")));
+    auto blocked = bot.execute(send);
+    CHECK(blocked.status() == SB_ERR_FINAL);
+    CHECK(blocked.error->code == "403");
+    CHECK(blocked.error->message.find("blocked by the user") != std::string::npos);
+    CHECK(bot.execute(json::object{{"type", "message.send"}, {"recipient", {{"provider_id", "5"}}}}).status() ==
+          SB_ERR_INVALID);
+}
+
+TEST_CASE("telegram: a button press is answered with answerCallbackQuery", "[telegram]") {
+    auto host = load();
+    auto bot = create(host);
+    host.push_http_reply(sbt::http_reply::json(200, json::parse(R"({"ok":true,"result":true})")));
+    auto answered = bot.execute(json::object{{"type", "telegram.answer_callback"}, {"callback_query_id", "4382bf"},
+                                             {"text", "Confirmed"}});
+    REQUIRE(answered.ok());
+    auto req = host.http_requests().at(0);
+    CHECK(req.url == "https://tg.example.test/bot" + token + "/answerCallbackQuery");
+    CHECK(req.json() == json::parse(R"({"callback_query_id":"4382bf","text":"Confirmed"})"));
+    auto unconfigured = host.create("other", {{"webhook_secret", secret}});
+    CHECK(unconfigured.execute(json::object{{"type", "telegram.answer_callback"}, {"callback_query_id", "x"}}).status() ==
+          SB_ERR_FINAL);
+}
