@@ -718,6 +718,13 @@ class ProviderEmulator:
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
+    def add(self, provider: Provider) -> Provider:
+        """Adds a provider (also while serving). @returns it."""
+        if provider.name in self.providers:
+            raise ValueError(f"two providers named {provider.name!r}")
+        self.providers[provider.name] = provider
+        return provider
+
     def __getattr__(self, name: str) -> Provider:
         providers = self.__dict__.get("providers", {})
         if name in providers:

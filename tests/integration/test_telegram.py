@@ -1,0 +1,91 @@
+"""The Telegram channel against the running daemon and the Bot API emulator
+(tests/emulator/telegram_provider.py): the Bot API's own example Updates from ../shared are
+verified by their secret token, stored once per update_id and answered exactly once through
+sendMessage; a wrong token stores nothing; a 429 with retry_after defers the reply without
+spending an attempt, and it still goes out."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from harness import DaemonTestCase, http_request, wait_until
+from telegram_provider import TelegramProvider
+
+SHARED = Path(os.environ.get("SWITCHBOARD_SOURCE_DIR", Path(__file__).resolve().parents[2])) / ".." / "shared"
+FIXTURES = SHARED / "fixtures" / "telegram"
+TOKEN = "4242:telegram-test-token"
+SECRET = "tg-secret-token-1234"
+
+
+_update_ids = iter(range(900_000_000, 1_000_000_000))
+
+
+def next_update_id() -> int:
+    return next(_update_ids)
+
+
+class TelegramTest(DaemonTestCase):
+    start_automatically = False
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.bot_api = self.emulator.add(TelegramProvider(tokens={TOKEN}))
+        config = self.make_config()
+        config["tenants"]["bot"] = {
+            "plugins": {
+                "telegram": {"bot_token": TOKEN, "webhook_secret": SECRET,
+                             "api_base": self.emulator.url + "/telegram", "send_timeout": "2s"},
+                "templates": {"locale": "en"},
+            },
+            "routes": [{"on": "message.received", "run": ["templates.reply"]}],
+        }
+        self.start_daemon(config)
+
+    def update(self, body: dict | bytes, secret: str | None = SECRET):
+        raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret is not None:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+        return http_request("POST", self.daemon.url("/webhooks/telegram/bot"), raw, headers)
+
+    def text_update(self, chat_id: int, text: str = "Hello there") -> dict:
+        return {"update_id": next_update_id(),
+                "message": {"message_id": 7, "date": 1454119029, "text": text,
+                            "from": {"id": chat_id, "first_name": "Saraa"},
+                            "chat": {"id": chat_id, "type": "private", "first_name": "Saraa"}}}
+
+    def sends_to(self, chat_id: int) -> list[dict]:
+        return self.bot_api.accepted(method_name="sendMessage", chat_id=str(chat_id))
+
+    def test_the_bot_api_s_example_update_is_answered_once_even_when_redelivered(self) -> None:
+        if not FIXTURES.is_dir():
+            self.skipTest("../shared/fixtures/telegram is not next to the repository")
+        body = (FIXTURES / "courier-message-text.json").read_bytes()
+        for _ in range(3):  # Telegram redelivers until it gets a 2xx
+            self.assertEqual(self.update(body).status, 200)
+        wait_until(lambda: self.sends_to(3527065), message="the reply through sendMessage")
+        self.assertEqual(self.count("events WHERE tenant = 'bot' AND type = 'message.received'"), 1)
+        self.assertEqual(self.count("webhook_events WHERE tenant = 'bot'"), 3)  # each delivery kept as received
+        wait_until(lambda: self.count("messages WHERE tenant = 'bot' AND direction = 'outbound' AND status = 'sent' "
+                                      "AND provider_message_id LIKE '3527065:%'") == 1 or None,
+                   message="the sent reply recorded with its chat:message id")
+        self.assertEqual(len(self.sends_to(3527065)), 1)
+
+    def test_a_wrong_or_missing_secret_token_stores_nothing(self) -> None:
+        update = self.text_update(5001)
+        self.assertEqual(self.update(update, secret="wrong-secret-token").status, 401)
+        self.assertEqual(self.update(update, secret=None).status, 401)
+        self.assertEqual(self.count("webhook_events WHERE tenant = 'bot'"), 0)
+        self.assertEqual(self.sends_to(5001), [])
+
+    def test_a_flood_limit_defers_the_reply_without_spending_an_attempt(self) -> None:
+        self.bot_api.fail(preset="flood", count=1, path=r"/sendMessage$")
+        self.assertEqual(self.update(self.text_update(5002)).status, 200)
+        wait_until(lambda: self.sends_to(5002), timeout=15.0, message="the reply after retry_after")
+        refused = [r for r in self.bot_api.requests() if r.get("status") == 429]
+        self.assertEqual(len(refused), 1)
+        attempts = self.db.query("SELECT attempts FROM jobs WHERE tenant = 'bot' AND kind = 'command'")
+        self.assertEqual([int(a[0]) for a in attempts], [1])  # the deferral did not count
+        self.assertIn("deferred for 1000 ms", self.daemon.log())
