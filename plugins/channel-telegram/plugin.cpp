@@ -18,7 +18,8 @@ class telegram_instance : public sdk::instance {
 public:
     telegram_instance(const sdk::host& host, const sdk::settings& s)
         : host_(host), token_(s.string("bot_token")), secret_(s.string("webhook_secret")),
-          api_base_(s.string("api_base", "https://api.telegram.org")), send_timeout_ms_(s.integer("send_timeout", 10'000)) {
+          api_base_(s.string("api_base", "https://api.telegram.org")), webhook_url_(s.webhook_url()),
+          send_timeout_ms_(s.integer("send_timeout", 10'000)) {
         if (api_base_.rfind("http://", 0) != 0 && api_base_.rfind("https://", 0) != 0)
             throw sdk::plugin_error(sdk::error_kind::invalid, "api_base must start with http:// or https://");
         if (token_.empty()) host_.warn("bot_token is not set (TELEGRAM_BOT_TOKEN): replies for this tenant will fail");
@@ -49,12 +50,19 @@ public:
             throw sdk::plugin_error(sdk::error_kind::final, "bot_token is not set (TELEGRAM_BOT_TOKEN)", "not_configured");
         const unsigned timeout = static_cast<unsigned>(
             std::clamp<int64_t>(call.remaining_ms(host_.now_ms(), send_timeout_ms_), 1, send_timeout_ms_));
+        if (sdk::has_type(command, telegram::set_webhook)) {
+            telegram::read_answer(
+                host_.http(telegram::build_set_webhook(webhook_url_, secret_, api_base_, token_, timeout)));
+            host_.info("webhook registered with Telegram: " + webhook_url_);
+            return {{"url", webhook_url_}};
+        }
         if (sdk::has_type(command, telegram::answer_callback)) {
             telegram::read_answer(host_.http(telegram::build_answer_callback(command, api_base_, token_, timeout)));
             return {};
         }
         if (!sdk::has_type(command, events::message_send))
-            throw sdk::plugin_error(sdk::error_kind::final, "telegram executes message.send and telegram.answer_callback");
+            throw sdk::plugin_error(sdk::error_kind::final,
+                                    "telegram executes message.send, telegram.answer_callback and telegram.set_webhook");
         json::value result = telegram::read_answer(host_.http(telegram::build_send(command, api_base_, token_, timeout)));
         const json::object* sent = result.if_object();
         const json::object* chat = sent && sent->contains("chat") ? sent->at("chat").if_object() : nullptr;
@@ -67,7 +75,7 @@ public:
 
 private:
     sdk::host host_;
-    std::string token_, secret_, api_base_;
+    std::string token_, secret_, api_base_, webhook_url_;
     int64_t send_timeout_ms_;
 };
 
@@ -85,7 +93,7 @@ const sdk::plugin_info info{
                  {.name = "api_base", .default_value = "https://api.telegram.org", .description = "Bot API base URL"},
                  {.name = "send_timeout", .type = setting_type::duration, .default_value = "10s",
                   .description = "timeout of one Bot API request"}},
-    .commands = {events::message_send.data(), telegram::answer_callback.data()},
+    .commands = {events::message_send.data(), telegram::answer_callback.data(), telegram::set_webhook.data()},
     .events = {events::message_received.data(), telegram::edited_event.data(), telegram::callback_event.data(),
                events::webhook_unhandled.data()},
 };

@@ -1,5 +1,5 @@
-"""Telegram Bot API emulator (core.telegram.org/bots/api): POST /bot<token>/sendMessage and
-/bot<token>/answerCallbackQuery, mounted at /telegram (a tenant's api_base is <emulator>/telegram).
+"""Telegram Bot API emulator (core.telegram.org/bots/api): POST /bot<token>/sendMessage,
+/bot<token>/answerCallbackQuery and /bot<token>/setWebhook (https URLs only), mounted at /telegram (a tenant's api_base is <emulator>/telegram).
 
 Answers as the Bot API does: {"ok": true, "result": ...} or {"ok": false, "error_code",
 "description", "parameters"?}. Unknown tokens get 401 "Unauthorized", a missing chat_id or text 400
@@ -28,7 +28,7 @@ def bot_error(code: int, description: str, retry_after: int | None = None) -> di
 class TelegramProvider(Provider):
     name = "telegram"
     mount = "/telegram"
-    _path = re.compile(r"^/bot([^/]+)/(sendMessage|answerCallbackQuery)$")
+    _path = re.compile(r"^/bot([^/]+)/(sendMessage|answerCallbackQuery|setWebhook)$")
 
     def __init__(self, tokens: Iterable[str] | None = None):
         super().__init__()
@@ -64,6 +64,12 @@ class TelegramProvider(Provider):
             body = request.json()
         except ValueError:
             return Response(400, bot_error(400, "Bad Request: invalid JSON"))
+        if method == "setWebhook":
+            if not str(body.get("url", "")).startswith("https://"):
+                return Response(400, bot_error(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook"))
+            record.update(url=body["url"], secret_token=body.get("secret_token"),
+                          allowed_updates=body.get("allowed_updates"))
+            return Response(200, {"ok": True, "result": True, "description": "Webhook was set"})
         if method == "answerCallbackQuery":
             if not body.get("callback_query_id"):
                 return Response(400, bot_error(400, "Bad Request: query is too old or query ID is invalid"))

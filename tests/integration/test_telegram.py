@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from harness import DaemonTestCase, http_request, wait_until
+from harness import DaemonTestCase, http_request, run_cli, wait_until
 from telegram_provider import TelegramProvider
 
 SHARED = Path(os.environ.get("SWITCHBOARD_SOURCE_DIR", Path(__file__).resolve().parents[2])) / ".." / "shared"
@@ -32,7 +32,7 @@ class TelegramTest(DaemonTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.bot_api = self.emulator.add(TelegramProvider(tokens={TOKEN}))
-        config = self.make_config()
+        config = self.make_config(server={"public_url": "https://bot.example.test"})
         config["tenants"]["bot"] = {
             "plugins": {
                 "telegram": {"bot_token": TOKEN, "webhook_secret": SECRET,
@@ -89,3 +89,18 @@ class TelegramTest(DaemonTestCase):
         attempts = self.db.query("SELECT attempts FROM jobs WHERE tenant = 'bot' AND kind = 'command'")
         self.assertEqual([int(a[0]) for a in attempts], [1])  # the deferral did not count
         self.assertIn("deferred for 1000 ms", self.daemon.log())
+
+    def test_set_webhook_registers_the_public_url_and_secret_token(self) -> None:
+        config_file = self.daemon.config_path  # the running daemon's own configuration
+        result = run_cli(["telegram", "set-webhook", "--config", str(config_file), "--tenant", "bot"])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(json.loads(result.stdout), {"url": "https://bot.example.test/webhooks/telegram/bot"})
+        registered = self.bot_api.accepted(method_name="setWebhook")
+        self.assertEqual(len(registered), 1)
+        self.assertEqual(registered[0]["url"], "https://bot.example.test/webhooks/telegram/bot")
+        self.assertEqual(registered[0]["secret_token"], SECRET)
+        self.assertEqual(registered[0]["allowed_updates"], ["message", "edited_message", "callback_query"])
+        self.assertNotIn(TOKEN, result.stdout + result.stderr)
+        unknown = run_cli(["telegram", "set-webhook", "--config", str(config_file), "--tenant", "nobody"])
+        self.assertEqual(unknown.returncode, 1)
+        self.assertIn("tenant 'nobody' has no plugin instance 'telegram'", unknown.stderr)

@@ -32,6 +32,10 @@ namespace {
 const char* usage =
     "usage: switchboard run --config FILE          serve in the foreground (stop with SIGTERM/SIGINT)\n"
     "       switchboard check-config --config FILE validate configuration, plugins and settings\n"
+    "       switchboard command --config FILE --tenant T --instance I TYPE [JSON]\n"
+    "                                              run one command a plugin declares, now (admin one-offs)\n"
+    "       switchboard telegram set-webhook --config FILE --tenant T [--instance NAME]\n"
+    "                                              register server.public_url with Telegram (secret_token)\n"
     "       switchboard plugins list --config FILE list the plugins found on the plugin paths\n"
     "       switchboard plugins inspect FILE [--json] describe a plugin file without loading it here\n"
     "       switchboard plugins new --kind channel NAME DIR   write a buildable, tested plugin skeleton\n"
@@ -196,6 +200,58 @@ int run(const std::string& file) {
     return 0;
 }
 
+/// `switchboard command`: one declared command on one instance, its result printed as JSON.
+int run_command(const std::string& file, const std::string& tenant, const std::string& instance,
+                const std::string& command) {
+    try {
+        boost::system::error_code ec;
+        auto parsed = boost::json::parse(command, ec);
+        if (ec || !parsed.is_object()) {
+            std::cerr << "switchboard command: the command must be a JSON object\n";
+            return 2;
+        }
+        core::runtime rt(core::load_config(file));
+        auto out = rt.execute_command(tenant, instance, command);
+        if (out.status != SB_OK) {
+            std::cerr << "switchboard command: " << instance << " (tenant " << tenant << ") failed: " << out.message
+                      << (out.code.empty() ? "" : " (code " + out.code + ")") << '\n';
+            return 1;
+        }
+        std::cout << (out.outputs.empty() ? "{}" : out.outputs.front()) << '\n';
+        return 0;
+    } catch (const core::config_error& e) {
+        print_diagnostics(e);
+    } catch (const std::exception& e) {
+        std::cerr << "switchboard command: " << e.what() << '\n';
+    }
+    return 1;
+}
+
+/// Parses `[--config F] [--tenant T] [--instance I] positional...` for the admin commands.
+struct admin_args {
+    std::string config, tenant, instance;
+    std::vector<std::string> positional;
+    std::string error;
+};
+
+admin_args parse_admin_args(const std::vector<std::string>& args, size_t from) {
+    admin_args out;
+    for (size_t i = from; i < args.size(); ++i) {
+        auto take = [&](const char* flag, std::string& into) {
+            if (args[i] == flag && i + 1 < args.size()) {
+                into = args[++i];
+                return true;
+            }
+            return false;
+        };
+        if (take("--config", out.config) || take("--tenant", out.tenant) || take("--instance", out.instance)) continue;
+        if (args[i].rfind("--", 0) == 0) out.error = "unexpected option '" + args[i] + "'";
+        else out.positional.push_back(args[i]);
+    }
+    if (out.error.empty() && (out.config.empty() || out.tenant.empty())) out.error = "--config FILE and --tenant T are required";
+    return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -212,6 +268,37 @@ int main(int argc, char** argv) {
     setup_logging();
     std::string command = args[0];
     size_t next = 1;
+    if (command == "command" || command == "telegram") {
+        const bool telegram = command == "telegram";
+        if (telegram && (args.size() < 2 || args[1] != "set-webhook")) {
+            std::cerr << "switchboard telegram: the subcommand is set-webhook\n" << usage;
+            return 2;
+        }
+        auto a = parse_admin_args(args, telegram ? 2 : 1);
+        if (telegram && a.instance.empty()) a.instance = "telegram";
+        const size_t wanted = telegram ? 0 : 1;
+        if (a.error.empty() && !telegram && a.instance.empty()) a.error = "--instance I is required";
+        if (a.error.empty() && (a.positional.size() < wanted || a.positional.size() > wanted + 1))
+            a.error = telegram ? "takes no arguments" : "TYPE is required (then an optional JSON object of fields)";
+        if (!a.error.empty()) {
+            std::cerr << "switchboard " << command << ": " << a.error << '\n' << usage;
+            return 2;
+        }
+        std::string body;
+        if (telegram) {
+            body = R"({"type":"telegram.set_webhook"})";
+        } else {
+            boost::system::error_code ec;
+            auto fields = boost::json::parse(a.positional.size() > 1 ? a.positional[1] : "{}", ec);
+            if (ec || !fields.is_object()) {
+                std::cerr << "switchboard command: the fields must be a JSON object\n";
+                return 2;
+            }
+            fields.as_object()["type"] = a.positional[0];
+            body = boost::json::serialize(fields);
+        }
+        return run_command(a.config, a.tenant, a.instance, body);
+    }
     if (command == "plugins") {
         std::string sub = args.size() >= 2 ? args[1] : "";
         if (sub == "inspect" || sub == "describe") {

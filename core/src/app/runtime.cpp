@@ -14,6 +14,7 @@
 #include <switchboard/core/plugins/settings.hpp>
 #include <switchboard/core/store/store.hpp>
 
+#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
 
@@ -211,6 +212,22 @@ const config& runtime::cfg() const { return impl_->cfg; }
 const plugin_catalog& runtime::catalog() const { return impl_->catalog; }
 metrics& runtime::stats() { return impl_->stats; }
 uint16_t runtime::port() const { return impl_->server ? impl_->server->bound_port() : 0; }
+
+call_outcome runtime::execute_command(const std::string& tenant, const std::string& instance,
+                                      const std::string& command) {
+    auto* inst = impl_->instances.find(tenant, instance);
+    if (!inst) throw std::runtime_error("tenant '" + tenant + "' has no plugin instance '" + instance + "'");
+    auto parsed = boost::json::parse(command).as_object();
+    const std::string type = parsed.contains("type") && parsed.at("type").is_string()
+                                 ? std::string(parsed.at("type").as_string())
+                                 : std::string();
+    if (!inst->plugin().executes(type))
+        throw std::runtime_error("plugin '" + inst->plugin().name() + "' does not declare command '" + type + "'");
+    call_context ctx;
+    ctx.deadline_ms = impl_->clock() + impl_->cfg.delivery.http_timeout_ms;
+    ctx.idempotency_key = dispatch::idempotency_key(tenant, "admin:" + instance, command);
+    return inst->execute(command, ctx);
+}
 
 void runtime::start() {
     auto& m = *impl_;

@@ -193,6 +193,22 @@ sdk::http_call build_answer_callback(const json::object& command, std::string_vi
     return bot_call(api_base, token, "answerCallbackQuery", body, timeout_ms);
 }
 
+sdk::http_call build_set_webhook(std::string_view webhook_url, std::string_view secret, std::string_view api_base,
+                                 std::string_view token, unsigned timeout_ms) {
+    if (webhook_url.empty())
+        throw plugin_error(error_kind::invalid,
+                           "this instance has no public webhook URL: set server.public_url (SWITCHBOARD_PUBLIC_URL)");
+    if (webhook_url.rfind("https://", 0) != 0)
+        throw plugin_error(error_kind::invalid, "Telegram sends webhooks only over https: server.public_url is '" +
+                                                   std::string(webhook_url) + "'");
+    if (secret.empty())
+        throw plugin_error(error_kind::invalid, "webhook_secret is not set (TELEGRAM_WEBHOOK_SECRET)");
+    json::array updates;
+    for (const char* u : allowed_updates) updates.emplace_back(u);
+    json::object body{{"url", webhook_url}, {"secret_token", secret}, {"allowed_updates", std::move(updates)}};
+    return bot_call(api_base, token, "setWebhook", body, timeout_ms);
+}
+
 json::value read_answer(const sdk::http_response& response) {
     boost::system::error_code ec;
     json::value v = json::parse(response.body, ec);

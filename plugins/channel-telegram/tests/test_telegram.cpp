@@ -181,3 +181,20 @@ TEST_CASE("telegram: a button press is answered with answerCallbackQuery", "[tel
     CHECK(unconfigured.execute(json::object{{"type", "telegram.answer_callback"}, {"callback_query_id", "x"}}).status() ==
           SB_ERR_FINAL);
 }
+
+TEST_CASE("telegram: set_webhook registers the instance's public URL with its secret token", "[telegram]") {
+    auto host = load();
+    auto bot = host.create_instance("demo", "telegram",
+                                    {{"bot_token", token}, {"webhook_secret", secret}, {"api_base", "https://tg.example.test"}},
+                                    "https://bot.example.com/webhooks/telegram/demo");
+    host.push_http_reply(sbt::http_reply::json(200, json::parse(R"({"ok":true,"result":true})")));
+    auto set = bot.execute(json::object{{"type", "telegram.set_webhook"}});
+    REQUIRE(set.ok());
+    CHECK(set.output().at("url") == "https://bot.example.com/webhooks/telegram/demo");
+    CHECK(host.http_requests().at(0).json() == json::parse(R"({"url":"https://bot.example.com/webhooks/telegram/demo",
+        "secret_token":"tg-webhook-secret-42","allowed_updates":["message","edited_message","callback_query"]})"));
+    auto without_url = create(host); // no server.public_url: nothing to register
+    auto refused = without_url.execute(json::object{{"type", "telegram.set_webhook"}});
+    CHECK(refused.status() == SB_ERR_INVALID);
+    CHECK(refused.error->message.find("SWITCHBOARD_PUBLIC_URL") != std::string::npos);
+}

@@ -4,6 +4,7 @@
 
 #include <switchboard/core/clock.hpp>
 #include <switchboard/core/config/config.hpp>
+#include <switchboard/core/plugins/instance.hpp>
 #include <switchboard/core/observability/metrics.hpp>
 #include <switchboard/core/plugins/catalog.hpp>
 
@@ -35,6 +36,15 @@ public:
     const plugin_catalog& catalog() const;
     /// The service's metrics (/metrics).
     metrics& stats();
+
+    /// Runs one command on a tenant's plugin instance now, outside the job queue: an admin's
+    /// one-off (e.g. telegram.set_webhook from `switchboard telegram set-webhook`). `command` is a
+    /// JSON object with a "type" the instance's plugin declares. Storage is not opened: the
+    /// plugin's kv, history and contact calls fail (SB_ERR_RETRYABLE).
+    /// @returns the plugin's outcome (outputs[0] is the result on SB_OK).
+    /// @throws std::runtime_error naming the tenant/instance when there is no such instance, or
+    ///         when its plugin does not declare the command.
+    call_outcome execute_command(const std::string& tenant, const std::string& instance, const std::string& command);
 
     /// Opens the store, starts the HTTP server and the workers. @throws std::runtime_error.
     void start();

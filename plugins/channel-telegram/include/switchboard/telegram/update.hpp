@@ -17,6 +17,13 @@ inline constexpr std::string_view channel = "telegram";
 /// Command: answer a callback_query (Bot API "answerCallbackQuery"). Fields: "callback_query_id",
 /// "text"? (a notification shown to the user), "show_alert"?.
 inline constexpr std::string_view answer_callback = "telegram.answer_callback";
+/// Command: register this instance's webhook with Telegram (Bot API "setWebhook"): its URL under
+/// server.public_url, the webhook_secret as secret_token, and the update kinds this channel reads.
+/// Result: {"url": the registered URL}. Run by `switchboard telegram set-webhook`.
+inline constexpr std::string_view set_webhook = "telegram.set_webhook";
+/// The update kinds the channel asks for (setWebhook allowed_updates).
+inline constexpr const char* allowed_updates[] = {"message", "edited_message", "callback_query"};
+
 /// Event: an inline keyboard button was pressed (Update.callback_query). Fields: "callback_query_id",
 /// "data" (the button's callback_data), "contact": {"provider_id": the user's id, "name"?},
 /// "chat_id"?, "message_id"? (the message the keyboard belongs to), "dedupe_key", "raw".
@@ -44,6 +51,11 @@ sdk::http_call build_send(const boost::json::object& command, std::string_view a
 /// @throws sdk::plugin_error(invalid) without callback_query_id.
 sdk::http_call build_answer_callback(const boost::json::object& command, std::string_view api_base,
                                      std::string_view token, unsigned timeout_ms);
+
+/// The Bot API call for telegram.set_webhook. @throws sdk::plugin_error(invalid) when
+/// `webhook_url` is empty (server.public_url unset) or not https, or `secret` is empty.
+sdk::http_call build_set_webhook(std::string_view webhook_url, std::string_view secret, std::string_view api_base,
+                                 std::string_view token, unsigned timeout_ms);
 
 /// Reads a Bot API answer ({"ok": true, "result": ...} or {"ok": false, "error_code", "description",
 /// "parameters": {"retry_after"}}). @returns the "result" value.
