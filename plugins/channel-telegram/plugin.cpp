@@ -6,6 +6,8 @@
 #include <switchboard/telegram/update.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <random>
 #include <string>
 
 namespace {
@@ -18,7 +20,8 @@ class telegram_instance : public sdk::instance {
 public:
     telegram_instance(const sdk::host& host, const sdk::settings& s)
         : host_(host), token_(s.string("bot_token")), secret_(s.string("webhook_secret")),
-          api_base_(s.string("api_base", "https://api.telegram.org")), webhook_url_(s.webhook_url()),
+          api_base_(s.string("api_base", "https://api.telegram.org")), username_(s.string("bot_username")),
+          webhook_url_(s.webhook_url()),
           send_timeout_ms_(s.integer("send_timeout", 10'000)) {
         if (api_base_.rfind("http://", 0) != 0 && api_base_.rfind("https://", 0) != 0)
             throw sdk::plugin_error(sdk::error_kind::invalid, "api_base must start with http:// or https://");
@@ -45,7 +48,33 @@ public:
         out.respond(200, "ok");
     }
 
+    /// Stage `link` (on a staff bot's message.received): `/start <code>` consumes a link code
+    /// minted by telegram.link_code, once, and links the sender's chat to the staff id.
+    void run_stage(const sdk::call&, std::string_view stage, const json::object& event, sdk::emitter& out) override {
+        if (stage != "link") throw sdk::plugin_error(sdk::error_kind::final, "unknown stage 'telegram." + std::string(stage) + "'");
+        if (!sdk::has_type(event, events::message_received)) return;
+        auto* text = sdk::string_field(event, "text");
+        const std::string code = text ? telegram::start_code(*text) : "";
+        if (code.empty()) return;
+        const std::string chat = std::string(event.at("contact").at("provider_id").as_string());
+        auto reply = [&](std::string_view words) {
+            out.emit({{"type", events::message_send}, {"channel", event.at("channel")},
+                      {"recipient", {{"provider_id", chat}}}, {"text", words}});
+        };
+        const auto scope = sdk::kv_scope::tenant;
+        // Single use, even when two updates race: the first increment wins.
+        if (host_.kv_increment(telegram::link_used_key(code), 1, 86'400'000, scope) != 1)
+            return reply("This link was already used. Ask for a new one.");
+        auto staff = host_.kv_get(telegram::link_key(code), scope);
+        if (!staff) return reply("This link has expired or is unknown. Ask for a new one.");
+        host_.kv_delete(telegram::link_key(code), scope);
+        host_.kv_put(telegram::staff_chat_key(*staff), chat, 0, scope);
+        out.emit({{"type", telegram::staff_linked}, {"staff", *staff}, {"chat_id", chat}});
+        reply("Linked: alerts for you will arrive in this chat.");
+    }
+
     json::object execute(const sdk::call& call, const json::object& command) override {
+        if (sdk::has_type(command, telegram::link_code)) return mint_link_code(command);
         if (token_.empty())
             throw sdk::plugin_error(sdk::error_kind::final, "bot_token is not set (TELEGRAM_BOT_TOKEN)", "not_configured");
         const unsigned timeout = static_cast<unsigned>(
@@ -74,8 +103,26 @@ public:
     }
 
 private:
+    json::object mint_link_code(const json::object& command) const {
+        auto* staff = sdk::string_field(command, "staff");
+        if (!staff) throw sdk::plugin_error(sdk::error_kind::invalid, "telegram.link_code needs \"staff\"");
+        int64_t ttl_s = 86'400;
+        if (auto* t = command.if_contains("ttl_s"); t && t->is_int64() && t->as_int64() > 0) ttl_s = t->as_int64();
+        std::random_device random;
+        std::string code;
+        for (int i = 0; i < 4; ++i) {
+            char part[9];
+            std::snprintf(part, sizeof part, "%08x", static_cast<unsigned>(random()));
+            code += part;
+        }
+        host_.kv_put(telegram::link_key(code), std::string(*staff), ttl_s * 1000, sdk::kv_scope::tenant);
+        json::object out{{"code", code}, {"staff", *staff}, {"expires_at_ms", host_.now_ms() + ttl_s * 1000}};
+        if (!username_.empty()) out["link"] = "https://t.me/" + username_ + "?start=" + code;
+        return out;
+    }
+
     sdk::host host_;
-    std::string token_, secret_, api_base_, webhook_url_;
+    std::string token_, secret_, api_base_, username_, webhook_url_;
     int64_t send_timeout_ms_;
 };
 
@@ -85,7 +132,7 @@ const sdk::plugin_info info{
     .version = "0.1.0",
     .license = "Apache-2.0",
     .description = "Telegram channel (Bot API webhooks with secret_token, sendMessage, callback queries)",
-    .capabilities = SB_CAP_CHANNEL,
+    .capabilities = SB_CAP_CHANNEL | SB_CAP_STAGE,
     .settings = {{.name = "bot_token", .secret = true, .description = "the bot's token from @BotFather (Bot API)"},
                  {.name = "webhook_secret", .secret = true,
                   .description = "secret_token given to setWebhook; checked in X-Telegram-Bot-Api-Secret-Token"},
@@ -93,9 +140,11 @@ const sdk::plugin_info info{
                  {.name = "api_base", .default_value = "https://api.telegram.org", .description = "Bot API base URL"},
                  {.name = "send_timeout", .type = setting_type::duration, .default_value = "10s",
                   .description = "timeout of one Bot API request"}},
-    .commands = {events::message_send.data(), telegram::answer_callback.data(), telegram::set_webhook.data()},
+    .stages = {"link"},
+    .commands = {events::message_send.data(), telegram::answer_callback.data(), telegram::set_webhook.data(),
+                 telegram::link_code.data()},
     .events = {events::message_received.data(), telegram::edited_event.data(), telegram::callback_event.data(),
-               events::webhook_unhandled.data()},
+               telegram::staff_linked.data(), events::webhook_unhandled.data()},
 };
 }  // namespace
 

@@ -16,6 +16,7 @@ from telegram_provider import TelegramProvider
 SHARED = Path(os.environ.get("SWITCHBOARD_SOURCE_DIR", Path(__file__).resolve().parents[2])) / ".." / "shared"
 FIXTURES = SHARED / "fixtures" / "telegram"
 TOKEN = "4242:telegram-test-token"
+STAFF_TOKEN = "4343:staff-bot-token"
 SECRET = "tg-secret-token-1234"
 
 
@@ -31,24 +32,28 @@ class TelegramTest(DaemonTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.bot_api = self.emulator.add(TelegramProvider(tokens={TOKEN}))
+        self.bot_api = self.emulator.add(TelegramProvider(tokens={TOKEN, STAFF_TOKEN}))
         config = self.make_config(server={"public_url": "https://bot.example.test"})
         config["tenants"]["bot"] = {
             "plugins": {
                 "telegram": {"bot_token": TOKEN, "webhook_secret": SECRET,
                              "api_base": self.emulator.url + "/telegram", "send_timeout": "2s"},
+                # The staff bot: a second instance of the plugin, with its own bot and URL.
+                "staff-bot": {"use": "telegram", "bot_token": STAFF_TOKEN, "webhook_secret": SECRET,
+                              "bot_username": "shop_staff_bot", "api_base": self.emulator.url + "/telegram"},
                 "templates": {"locale": "en"},
             },
-            "routes": [{"on": "message.received", "run": ["templates.reply"]}],
+            "routes": [{"on": "message.received", "when": {"channel": ["telegram"]}, "run": ["templates.reply"]},
+                       {"on": "message.received", "when": {"channel": ["staff-bot"]}, "run": ["staff-bot.link"]}],
         }
         self.start_daemon(config)
 
-    def update(self, body: dict | bytes, secret: str | None = SECRET):
+    def update(self, body: dict | bytes, secret: str | None = SECRET, instance: str = "telegram"):
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         headers = {"Content-Type": "application/json"}
         if secret is not None:
             headers["X-Telegram-Bot-Api-Secret-Token"] = secret
-        return http_request("POST", self.daemon.url("/webhooks/telegram/bot"), raw, headers)
+        return http_request("POST", self.daemon.url(f"/webhooks/{instance}/bot"), raw, headers)
 
     def text_update(self, chat_id: int, text: str = "Hello there") -> dict:
         return {"update_id": next_update_id(),
@@ -104,3 +109,23 @@ class TelegramTest(DaemonTestCase):
         unknown = run_cli(["telegram", "set-webhook", "--config", str(config_file), "--tenant", "nobody"])
         self.assertEqual(unknown.returncode, 1)
         self.assertIn("tenant 'nobody' has no plugin instance 'telegram'", unknown.stderr)
+
+    def test_a_staff_link_code_links_the_chat_that_sends_start_to_the_staff_bot(self) -> None:
+        minted = run_cli(["telegram", "link-code", "--config", str(self.daemon.config_path), "--tenant", "bot",
+                          "--instance", "staff-bot", "--staff", "nurse-7"])
+        self.assertEqual(minted.returncode, 0, minted.stderr)
+        code = json.loads(minted.stdout)["code"]
+        self.assertEqual(json.loads(minted.stdout)["link"], f"https://t.me/shop_staff_bot?start={code}")
+        self.assertEqual(self.update(self.text_update(7001, f"/start {code}"), instance="staff-bot").status, 200)
+        linked = wait_until(lambda: self.db.query("SELECT payload FROM events WHERE tenant = 'bot' "
+                                                  "AND type = 'telegram.staff_linked'"), message="the staff link")
+        self.assertEqual(json.loads(linked[0][0])["staff"], "nurse-7")
+        self.assertEqual(json.loads(linked[0][0])["chat_id"], "7001")
+        reply = wait_until(lambda: self.sends_to(7001), message="the staff bot's confirmation")
+        self.assertIn(STAFF_TOKEN, reply[0]["path"])  # sent by the staff bot, not the customer bot
+        self.assertEqual(self.db.query("SELECT v FROM kv WHERE tenant = 'bot' AND plugin = '@tenant' "
+                                       "AND k = 'telegram.staff:nurse-7'"), [("7001",)])
+        # The code is single use.
+        self.assertEqual(self.update(self.text_update(7002, f"/start {code}"), instance="staff-bot").status, 200)
+        again = wait_until(lambda: self.sends_to(7002), message="the refusal of a used code")
+        self.assertIn("already used", again[0]["text"])

@@ -36,6 +36,8 @@ const char* usage =
     "                                              run one command a plugin declares, now (admin one-offs)\n"
     "       switchboard telegram set-webhook --config FILE --tenant T [--instance NAME]\n"
     "                                              register server.public_url with Telegram (secret_token)\n"
+    "       switchboard telegram link-code --config FILE --tenant T --staff ID [--instance NAME]\n"
+    "                                              a single-use t.me/<bot>?start=<code> link for a staff member\n"
     "       switchboard plugins list --config FILE list the plugins found on the plugin paths\n"
     "       switchboard plugins inspect FILE [--json] describe a plugin file without loading it here\n"
     "       switchboard plugins new --kind channel NAME DIR   write a buildable, tested plugin skeleton\n"
@@ -229,7 +231,7 @@ int run_command(const std::string& file, const std::string& tenant, const std::s
 
 /// Parses `[--config F] [--tenant T] [--instance I] positional...` for the admin commands.
 struct admin_args {
-    std::string config, tenant, instance;
+    std::string config, tenant, instance, staff;
     std::vector<std::string> positional;
     std::string error;
 };
@@ -244,13 +246,54 @@ admin_args parse_admin_args(const std::vector<std::string>& args, size_t from) {
             }
             return false;
         };
-        if (take("--config", out.config) || take("--tenant", out.tenant) || take("--instance", out.instance)) continue;
+        if (take("--config", out.config) || take("--tenant", out.tenant) || take("--instance", out.instance) ||
+            take("--staff", out.staff))
+            continue;
         if (args[i].rfind("--", 0) == 0) out.error = "unexpected option '" + args[i] + "'";
         else out.positional.push_back(args[i]);
     }
     if (out.error.empty() && (out.config.empty() || out.tenant.empty())) out.error = "--config FILE and --tenant T are required";
     return out;
 }
+
+/// `switchboard command ...` and `switchboard telegram set-webhook|link-code ...`.
+int admin_command(const std::vector<std::string>& args) {
+    const std::string& command = args[0];
+    const bool telegram = command == "telegram";
+    const std::string sub = telegram && args.size() >= 2 ? args[1] : "";
+    if (telegram && sub != "set-webhook" && sub != "link-code") {
+        std::cerr << "switchboard telegram: the subcommand is set-webhook or link-code\n" << usage;
+        return 2;
+    }
+    auto a = parse_admin_args(args, telegram ? 2 : 1);
+    if (telegram && a.instance.empty()) a.instance = "telegram";
+    if (a.error.empty() && !telegram && a.instance.empty()) a.error = "--instance I is required";
+    if (a.error.empty() && sub == "link-code" && a.staff.empty()) a.error = "--staff ID is required";
+    if (a.error.empty() && sub != "link-code" && !a.staff.empty()) a.error = "unexpected option '--staff'";
+    if (a.error.empty() && telegram && !a.positional.empty()) a.error = "takes no arguments";
+    if (a.error.empty() && !telegram && (a.positional.empty() || a.positional.size() > 2))
+        a.error = "TYPE is required (then an optional JSON object of fields)";
+    if (!a.error.empty()) {
+        std::cerr << "switchboard " << command << ": " << a.error << '\n' << usage;
+        return 2;
+    }
+    std::string body;
+    if (sub == "set-webhook") {
+        body = R"({"type":"telegram.set_webhook"})";
+    } else if (sub == "link-code") {
+        body = boost::json::serialize(boost::json::object{{"type", "telegram.link_code"}, {"staff", a.staff}});
+    } else {
+        boost::system::error_code ec;
+        auto fields = boost::json::parse(a.positional.size() > 1 ? a.positional[1] : "{}", ec);
+        if (ec || !fields.is_object()) {
+            std::cerr << "switchboard command: the fields must be a JSON object\n";
+            return 2;
+        }
+        fields.as_object()["type"] = a.positional[0];
+        body = boost::json::serialize(fields);
+    }
+    return run_command(a.config, a.tenant, a.instance, body);
+    }
 
 }  // namespace
 
@@ -268,37 +311,7 @@ int main(int argc, char** argv) {
     setup_logging();
     std::string command = args[0];
     size_t next = 1;
-    if (command == "command" || command == "telegram") {
-        const bool telegram = command == "telegram";
-        if (telegram && (args.size() < 2 || args[1] != "set-webhook")) {
-            std::cerr << "switchboard telegram: the subcommand is set-webhook\n" << usage;
-            return 2;
-        }
-        auto a = parse_admin_args(args, telegram ? 2 : 1);
-        if (telegram && a.instance.empty()) a.instance = "telegram";
-        const size_t wanted = telegram ? 0 : 1;
-        if (a.error.empty() && !telegram && a.instance.empty()) a.error = "--instance I is required";
-        if (a.error.empty() && (a.positional.size() < wanted || a.positional.size() > wanted + 1))
-            a.error = telegram ? "takes no arguments" : "TYPE is required (then an optional JSON object of fields)";
-        if (!a.error.empty()) {
-            std::cerr << "switchboard " << command << ": " << a.error << '\n' << usage;
-            return 2;
-        }
-        std::string body;
-        if (telegram) {
-            body = R"({"type":"telegram.set_webhook"})";
-        } else {
-            boost::system::error_code ec;
-            auto fields = boost::json::parse(a.positional.size() > 1 ? a.positional[1] : "{}", ec);
-            if (ec || !fields.is_object()) {
-                std::cerr << "switchboard command: the fields must be a JSON object\n";
-                return 2;
-            }
-            fields.as_object()["type"] = a.positional[0];
-            body = boost::json::serialize(fields);
-        }
-        return run_command(a.config, a.tenant, a.instance, body);
-    }
+    if (command == "command" || command == "telegram") return admin_command(args);
     if (command == "plugins") {
         std::string sub = args.size() >= 2 ? args[1] : "";
         if (sub == "inspect" || sub == "describe") {

@@ -153,13 +153,18 @@ struct runtime::impl : host_services {
         spdlog::log(level, "http: refused {} {} with {}", method, route, status);
     }
 
-    void start() {
+    /// Opens the store (migrating it), without serving.
+    void open_storage() {
         store::options so;
         so.url = cfg.storage.url;
         so.pool_size = cfg.delivery.workers + cfg.delivery.reply_workers + cfg.delivery.command_workers + 2;
         so.now_ms = clock;
         so.route_job = [this](const filed_event& e) { return dispatch::route_job_for(cfg, e); };
         db = store::open(so);
+    }
+
+    void start() {
+        open_storage();
         if (db->is_sqlite())
             if (int n = db->release_running(clock())) spdlog::info("dispatcher: {} interrupted job(s) will run again", n);
         stats.gauge_callback("switchboard_jobs", [this] {
@@ -223,6 +228,7 @@ call_outcome runtime::execute_command(const std::string& tenant, const std::stri
                                  : std::string();
     if (!inst->plugin().executes(type))
         throw std::runtime_error("plugin '" + inst->plugin().name() + "' does not declare command '" + type + "'");
+    if (!impl_->db) impl_->open_storage(); // the plugin's kv (link codes...) is the service's
     call_context ctx;
     ctx.deadline_ms = impl_->clock() + impl_->cfg.delivery.http_timeout_ms;
     ctx.idempotency_key = dispatch::idempotency_key(tenant, "admin:" + instance, command);

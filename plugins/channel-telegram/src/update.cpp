@@ -4,6 +4,7 @@
 #include <switchboard/sdk/events.hpp>
 #include <switchboard/sdk/text.hpp>
 
+#include <cctype>
 #include <optional>
 
 namespace switchboard::telegram {
@@ -191,6 +192,18 @@ sdk::http_call build_answer_callback(const json::object& command, std::string_vi
     if (auto text = string_at(command, "text"); !text.empty()) body["text"] = text;
     if (auto* alert = command.if_contains("show_alert"); alert && alert->is_bool()) body["show_alert"] = alert->as_bool();
     return bot_call(api_base, token, "answerCallbackQuery", body, timeout_ms);
+}
+
+std::string start_code(std::string_view text) {
+    constexpr std::string_view start = "/start ";
+    if (text.substr(0, start.size()) != start) return "";
+    std::string code(text.substr(start.size()));
+    while (!code.empty() && code.back() == ' ') code.pop_back();
+    // Deep-link parameters are 1-64 characters of A-Z, a-z, 0-9, _ and - (Bot API, "Deep linking").
+    if (code.empty() || code.size() > 64) return "";
+    for (char c : code)
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return "";
+    return code;
 }
 
 sdk::http_call build_set_webhook(std::string_view webhook_url, std::string_view secret, std::string_view api_base,

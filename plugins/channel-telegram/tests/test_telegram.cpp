@@ -198,3 +198,41 @@ TEST_CASE("telegram: set_webhook registers the instance's public URL with its se
     CHECK(refused.status() == SB_ERR_INVALID);
     CHECK(refused.error->message.find("SWITCHBOARD_PUBLIC_URL") != std::string::npos);
 }
+
+TEST_CASE("telegram: a staff link code is minted once and consumed once by /start", "[telegram][staff]") {
+    auto host = load();
+    auto admin = host.create("demo", {{"bot_token", token}, {"webhook_secret", secret}, {"bot_username", "shop_staff_bot"}});
+    auto minted = admin.execute(json::object{{"type", "telegram.link_code"}, {"staff", "nurse-7"}});
+    REQUIRE(minted.ok());
+    const std::string code(minted.output().at("code").as_string());
+    CHECK(code.size() == 32);
+    CHECK(minted.output().at("link").as_string() == "https://t.me/shop_staff_bot?start=" + code);
+    CHECK(host.kv_get("demo", "telegram.link:" + code, "@tenant") == std::string("nurse-7"));
+
+    // The staff bot (a second instance) receives the deep link's /start.
+    auto staff_bot = host.create_instance("demo", "staff-bot", {{"bot_token", "999:staff"}, {"webhook_secret", secret}});
+    json::object start{{"type", "message.received"}, {"channel", "staff-bot"}, {"provider_message_id", "55:1"},
+                       {"contact", {{"provider_id", "55"}}}, {"text", "/start " + code}};
+    auto linked = staff_bot.run_stage("link", start);
+    REQUIRE(linked.outputs.size() == 2);
+    CHECK(linked.outputs[0].at("type") == "telegram.staff_linked");
+    CHECK(linked.outputs[0].at("staff") == "nurse-7");
+    CHECK(linked.outputs[0].at("chat_id") == "55");
+    CHECK(linked.outputs[1].at("type") == "message.send");
+    CHECK(linked.outputs[1].at("recipient").at("provider_id") == "55");
+    CHECK(host.kv_get("demo", "telegram.staff:nurse-7", "@tenant") == std::string("55"));
+    CHECK_FALSE(host.kv_get("demo", "telegram.link:" + code, "@tenant"));
+
+    auto again = staff_bot.run_stage("link", start); // single use
+    REQUIRE(again.outputs.size() == 1);
+    CHECK(std::string(again.outputs[0].at("text").as_string()).find("already used") != std::string::npos);
+    start["text"] = "/start deadbeefdeadbeefdeadbeefdeadbeef";
+    auto unknown = staff_bot.run_stage("link", start);
+    REQUIRE(unknown.outputs.size() == 1);
+    CHECK(std::string(unknown.outputs[0].at("text").as_string()).find("expired or is unknown") != std::string::npos);
+    start["text"] = "hello";
+    CHECK(staff_bot.run_stage("link", start).outputs.empty());
+    CHECK(switchboard::telegram::start_code("/start ab_C-9") == "ab_C-9");
+    CHECK(switchboard::telegram::start_code("/start a b").empty());
+    CHECK(switchboard::telegram::start_code("/startx").empty());
+}

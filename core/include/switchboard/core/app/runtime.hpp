@@ -39,8 +39,8 @@ public:
 
     /// Runs one command on a tenant's plugin instance now, outside the job queue: an admin's
     /// one-off (e.g. telegram.set_webhook from `switchboard telegram set-webhook`). `command` is a
-    /// JSON object with a "type" the instance's plugin declares. Storage is not opened: the
-    /// plugin's kv, history and contact calls fail (SB_ERR_RETRYABLE).
+    /// JSON object with a "type" the instance's plugin declares. Opens the storage (the plugin's
+    /// kv, history and contacts are the service's) without serving; safe beside a running service.
     /// @returns the plugin's outcome (outputs[0] is the result on SB_OK).
     /// @throws std::runtime_error naming the tenant/instance when there is no such instance, or
     ///         when its plugin does not declare the command.

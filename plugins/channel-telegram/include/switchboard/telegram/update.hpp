@@ -21,6 +21,21 @@ inline constexpr std::string_view answer_callback = "telegram.answer_callback";
 /// server.public_url, the webhook_secret as secret_token, and the update kinds this channel reads.
 /// Result: {"url": the registered URL}. Run by `switchboard telegram set-webhook`.
 inline constexpr std::string_view set_webhook = "telegram.set_webhook";
+/// Command: mint a single-use link code for a staff member (`switchboard telegram link-code`).
+/// Fields: "staff" (the business's id for the person), "ttl_s"? (default 86400). Result: {"code",
+/// "staff", "expires_at_ms", "link"? ("https://t.me/<bot_username>?start=<code>")}. The code lives
+/// in the tenant's shared kv, so the staff bot instance that receives `/start <code>` finds it.
+inline constexpr std::string_view link_code = "telegram.link_code";
+/// Event: a staff member's chat is linked (stage `link` consumed a code). Fields: "staff", "chat_id".
+inline constexpr std::string_view staff_linked = "telegram.staff_linked";
+/// The tenant-scope kv keys of link codes and of linked staff chats.
+inline std::string link_key(std::string_view code) { return "telegram.link:" + std::string(code); }
+inline std::string link_used_key(std::string_view code) { return "telegram.link-used:" + std::string(code); }
+inline std::string staff_chat_key(std::string_view staff) { return "telegram.staff:" + std::string(staff); }
+
+/// The code of a `/start <code>` deep-link message text (Telegram sends "/start CODE"), or "".
+std::string start_code(std::string_view text);
+
 /// The update kinds the channel asks for (setWebhook allowed_updates).
 inline constexpr const char* allowed_updates[] = {"message", "edited_message", "callback_query"};
 
