@@ -6,6 +6,7 @@
 #include <switchboard/telegram/update.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <cstdio>
 #include <random>
 #include <string>
@@ -50,7 +51,7 @@ public:
 
     /// Stage `link` (on a staff bot's message.received): `/start <code>` consumes a link code
     /// minted by telegram.link_code, once, and links the sender's chat to the staff id.
-    void run_stage(const sdk::call&, std::string_view stage, const json::object& event, sdk::emitter& out) override {
+    void run_stage(const sdk::call& call, std::string_view stage, const json::object& event, sdk::emitter& out) override {
         if (stage != "link") throw sdk::plugin_error(sdk::error_kind::final, "unknown stage 'telegram." + std::string(stage) + "'");
         if (!sdk::has_type(event, events::message_received)) return;
         auto* text = sdk::string_field(event, "text");
@@ -62,12 +63,21 @@ public:
                       {"recipient", {{"provider_id", chat}}}, {"text", words}});
         };
         const auto scope = sdk::kv_scope::tenant;
-        // Single use, even when two updates race: the first increment wins.
-        if (host_.kv_increment(telegram::link_used_key(code), 1, 86'400'000, scope) != 1)
+        const std::string claim_key = "telegram.link-claim:" + code;
+        std::optional<std::string> staff;
+        // Single use, even when two updates race: the first increment wins. A re-run of the same
+        // route (same idempotency key) finds its own claim and links again.
+        if (host_.kv_increment(telegram::link_used_key(code), 1, 86'400'000, scope) == 1) {
+            staff = host_.kv_get(telegram::link_key(code), scope);
+            if (!staff) return reply("This link has expired or is unknown. Ask for a new one.");
+            host_.kv_put(claim_key, call.idempotency_key() + "|" + *staff, 86'400'000, scope);
+            host_.kv_delete(telegram::link_key(code), scope);
+        } else if (auto claim = host_.kv_get(claim_key, scope);
+                   claim && claim->rfind(call.idempotency_key() + "|", 0) == 0 && !call.idempotency_key().empty()) {
+            staff = claim->substr(call.idempotency_key().size() + 1);
+        } else {
             return reply("This link was already used. Ask for a new one.");
-        auto staff = host_.kv_get(telegram::link_key(code), scope);
-        if (!staff) return reply("This link has expired or is unknown. Ask for a new one.");
-        host_.kv_delete(telegram::link_key(code), scope);
+        }
         host_.kv_put(telegram::staff_chat_key(*staff), chat, 0, scope);
         out.emit({{"type", telegram::staff_linked}, {"staff", *staff}, {"chat_id", chat}});
         reply("Linked: alerts for you will arrive in this chat.");

@@ -223,11 +223,14 @@ TEST_CASE("telegram: a staff link code is minted once and consumed once by /star
     CHECK(host.kv_get("demo", "telegram.staff:nurse-7", "@tenant") == std::string("55"));
     CHECK_FALSE(host.kv_get("demo", "telegram.link:" + code, "@tenant"));
 
-    auto again = staff_bot.run_stage("link", start); // single use
+    auto rerun = staff_bot.run_stage("link", start); // the same route run again (same idempotency key)
+    REQUIRE(rerun.outputs.size() == 2);
+    CHECK(rerun.outputs[0].at("staff") == "nurse-7");
+    auto again = staff_bot.run_stage("link", start, {.idempotency_key = "another-message"}); // single use
     REQUIRE(again.outputs.size() == 1);
     CHECK(std::string(again.outputs[0].at("text").as_string()).find("already used") != std::string::npos);
     start["text"] = "/start deadbeefdeadbeefdeadbeefdeadbeef";
-    auto unknown = staff_bot.run_stage("link", start);
+    auto unknown = staff_bot.run_stage("link", start, {.idempotency_key = "third-message"});
     REQUIRE(unknown.outputs.size() == 1);
     CHECK(std::string(unknown.outputs[0].at("text").as_string()).find("expired or is unknown") != std::string::npos);
     start["text"] = "hello";
