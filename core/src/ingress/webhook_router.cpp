@@ -111,10 +111,9 @@ void webhook_router::handle_webhook(http_request_data&& req, http_responder resp
     if (req.method != "GET" && req.method != "POST" && req.method != "OPTIONS")
         return reply(405, "use GET or POST\n");
     const std::string& plugin = segs[0]; // the instance name ("messenger", "staff-bot")
-    auto served = instances_.instances_of(plugin);
-    if (!instances_.serves(plugin) || (served.empty() && !catalog_.find(plugin)))
-        return reply(404, "unknown plugin '" + printable(plugin) + "'\n");
-    const loaded_plugin* loaded = served.empty() ? catalog_.find(plugin).get() : &served.front()->plugin();
+    const loaded_plugin* loaded = instances_.plugin_of(plugin);
+    if (!loaded) loaded = catalog_.find(plugin).get(); // enabled, but every instance failed to start
+    if (!instances_.serves(plugin) || !loaded) return reply(404, "unknown plugin '" + printable(plugin) + "'\n");
 
     inbound_request in{req.method, req.path, req.query, std::move(req.headers), std::move(req.body)};
     if (!public_url_.empty()) in.public_url = public_url_ + req.target;

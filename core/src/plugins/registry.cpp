@@ -8,6 +8,7 @@ namespace switchboard::core {
 void instance_registry::add(std::unique_ptr<plugin_instance> instance) {
     for (auto& id : instance->account_ids())
         if (!id.empty()) accounts_[instance->name()][id].push_back(instance.get());
+    plugins_.emplace(instance->name(), &instance->plugin());
     auto& slot = instances_[instance->tenant()][instance->name()];
     slot = std::move(instance);
 }
@@ -31,6 +32,11 @@ bool instance_registry::failed(const std::string& tenant, const std::string& plu
 }
 
 bool instance_registry::serves(const std::string& plugin) const { return served_.count(plugin) > 0; }
+
+const loaded_plugin* instance_registry::plugin_of(const std::string& instance) const {
+    auto it = plugins_.find(instance);
+    return it == plugins_.end() ? nullptr : it->second;
+}
 
 bool instance_registry::is_command(const std::string& tenant, const std::string& type) const {
     if (switchboard::sdk::events::is_command(type)) return true;

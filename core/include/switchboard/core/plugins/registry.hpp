@@ -30,6 +30,9 @@ public:
     bool failed(const std::string& tenant, const std::string& plugin) const;
     /// True when `type` is a command: one of the SDK's, or declared by a plugin `tenant` runs.
     bool is_command(const std::string& tenant, const std::string& type) const;
+    /// The plugin the first started instance named `instance` runs, or nullptr (no lookup per tenant:
+    /// the webhook router asks on every request).
+    const loaded_plugin* plugin_of(const std::string& instance) const;
     /// True when some tenant enables `plugin`.
     bool serves(const std::string& plugin) const;
     /// Every started instance of `plugin`, in tenant order.
@@ -42,6 +45,7 @@ private:
     std::map<std::string, std::map<std::string, std::vector<plugin_instance*>>> accounts_;   // plugin → account
     std::map<std::string, std::set<std::string>> failed_;                                   // tenant → plugins
     std::set<std::string> served_;
+    std::map<std::string, const loaded_plugin*> plugins_; // instance name → plugin of its first instance
 };
 
 }  // namespace switchboard::core
