@@ -106,6 +106,7 @@ command_status command_runner::run(const job& j, double random01) {
         stats_.add("switchboard_delivery_attempts_total",
                    {{"plugin", target}, {"outcome", recovered ? "recovered" : "success"}});
         auto recorded = record_delivered(j, result, events);
+        if (recorded == command_status::delivered && !events.empty() && on_events_) on_events_();
         if (recovered)
             inst->log(SB_LOG_INFO, job_ref + ": the provider shows the interrupted attempt was delivered; not sending again");
         else if (cmd.contains("recovery"))

@@ -19,9 +19,14 @@ int64_t lease_renewal_interval_ms(int64_t lease_ms) { return std::clamp<int64_t>
 worker_pool::worker_pool(const delivery_config& cfg, store& db, dispatch::route_runner& routes,
                          command_runner& commands, metrics& stats, clock_fn clock)
     : cfg_(cfg), db_(db), routes_(routes), commands_(commands), stats_(stats), clock_(std::move(clock)),
-      retries_(cfg, db) {}
+      retries_(cfg, db) {
+    commands_.on_events_filed([this] { notify(job_class::stages); }); // route jobs of command results
+}
 
-worker_pool::~worker_pool() { stop(); }
+worker_pool::~worker_pool() {
+    stop();
+    commands_.on_events_filed(nullptr);
+}
 
 void worker_pool::start() {
     int index = 0;
@@ -131,7 +136,7 @@ bool worker_pool::run_one(double random01, job_class cls) {
     }
     try {
         if (j->kind == job_kind::route) run_route(*j, random01);
-        else if (commands_.run(*j, random01) == command_status::delivered) notify(job_class::stages); // result events
+        else commands_.run(*j, random01);
     } catch (const std::exception& e) {
         // Storage trouble while finishing: the lease expires and the job runs again.
         spdlog::error("[tenant={}] job {} ({}) could not be finished: {}", j->tenant, j->id, job_kind_name(j->kind),

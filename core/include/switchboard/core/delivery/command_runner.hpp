@@ -10,6 +10,7 @@
 #include <switchboard/core/plugins/registry.hpp>
 #include <switchboard/core/store/store.hpp>
 
+#include <functional>
 #include <string>
 
 namespace switchboard::core::delivery {
@@ -29,6 +30,10 @@ public:
     command_runner(const delivery_config& cfg, const instance_registry& instances, store& db, metrics& stats,
                    clock_fn clock);
 
+    /// Called (on the worker's thread) after a delivered command filed events of its own (a
+    /// result with a "type"): their route jobs may be due. The worker pool wakes its stage workers.
+    void on_events_filed(std::function<void()> callback) { on_events_ = std::move(callback); }
+
     /// Runs command job `j`. `random01` in [0, 1) draws the backoff jitter of a failure.
     /// @throws on storage failure (the lease then expires and the job runs again, interrupted).
     command_status run(const job& j, double random01);
@@ -44,6 +49,7 @@ private:
     metrics& stats_;
     clock_fn clock_;
     retry_policy retries_;
+    std::function<void()> on_events_;
 };
 
 }  // namespace switchboard::core::delivery
