@@ -87,9 +87,8 @@ std::optional<std::string> apply_contact_patch(contact_record& c, std::string_vi
     return std::nullopt;
 }
 
-/// The kv namespace of a scope: the instance's name, or one every instance of the tenant shares
-/// ('@' never starts an instance name).
-std::string kv_namespace(const host_ctx& c, uint32_t scope) { return scope == SB_KV_TENANT ? "@tenant" : c.instance; }
+/// The kv namespace of a scope (sdk::kv_namespace: the instance's own, or the tenant's shared one).
+std::string kv_namespace(const host_ctx& c, uint32_t scope) { return switchboard::sdk::kv_namespace(scope, c.instance); }
 
 /// Runs a storage-backed host service: no storage or an exception becomes SB_ERR_RETRYABLE.
 template <class F>

@@ -2,6 +2,8 @@
 // quotas), conversation history and contact attributes.
 #include "sql_store.hpp"
 
+#include <switchboard/sdk/host_rules.hpp>
+
 #include <algorithm>
 #include <cctype>
 
@@ -58,14 +60,6 @@ double row_double(const soci::row& r, size_t i) {
     }
 }
 
-/// The integer a kv value holds: decimal digits with an optional '-', else 0.
-int64_t counter_value(const std::string& v) {
-    size_t i = !v.empty() && v[0] == '-' ? 1 : 0;
-    if (i == v.size() || v.size() > 19 ||
-        !std::all_of(v.begin() + static_cast<long>(i), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
-        return 0;
-    return std::stoll(v);
-}
 }  // namespace
 
 int64_t sql_store::kv_increment(const std::string& tenant, const std::string& plugin, const std::string& key,
@@ -85,7 +79,7 @@ int64_t sql_store::kv_increment(const std::string& tenant, const std::string& pl
         s << "SELECT v, expires_at_ms FROM kv WHERE tenant = :t AND plugin = :p AND k = :k" + lock, soci::use(tenant),
             soci::use(plugin), soci::use(key), soci::into(v), soci::into(current_exp, current_ind);
         bool expired = current_ind == soci::i_ok && current_exp <= now_ms;
-        long long value = (expired ? 0 : counter_value(v)) + delta;
+        long long value = (expired ? 0 : switchboard::sdk::kv_counter_value(v)) + delta;
         std::string text = std::to_string(value);
         if (expired)
             s << "UPDATE kv SET v = :v, expires_at_ms = :e WHERE tenant = :t AND plugin = :p AND k = :k", soci::use(text),

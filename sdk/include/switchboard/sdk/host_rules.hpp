@@ -37,6 +37,21 @@ inline boost::json::object complete_event(sb_str text, const std::string& tenant
     return std::move(o);
 }
 
+/// The kv namespace of SB_KV_TENANT keys (instance names never start with '@'), and of
+/// SB_KV_INSTANCE keys: the instance's own name.
+inline std::string kv_namespace(uint32_t scope, const std::string& instance) {
+    return scope == SB_KV_TENANT ? "@tenant" : instance;
+}
+
+/// The integer a kv value holds for kv_increment: decimal digits with an optional '-', else 0.
+inline int64_t kv_counter_value(std::string_view v) {
+    size_t i = !v.empty() && v[0] == '-' ? 1 : 0;
+    if (i == v.size() || v.size() > 19) return 0;
+    for (size_t k = i; k < v.size(); ++k)
+        if (v[k] < '0' || v[k] > '9') return 0;
+    return std::stoll(std::string(v));
+}
+
 /// Trims a conversation history (a JSON array of {"direction","text","at_ms","status"}, oldest
 /// first) to at most `max_chars` characters of text counted from the newest message (0 = no limit):
 /// older messages that do not fit are dropped; a single newest message longer than the limit keeps

@@ -60,7 +60,7 @@ struct instance_context {
 inline instance_context& ctx_of(void* c) { return *static_cast<instance_context*>(c); }
 
 inline std::string kv_namespace(const instance_context& x, uint32_t scope) {
-    return scope == SB_KV_TENANT ? "@tenant" : x.instance;
+    return switchboard::sdk::kv_namespace(scope, x.instance);
 }
 
 inline void host_log(void* c, int32_t level, sb_str message) {
@@ -154,22 +154,13 @@ inline sb_status host_kv_delete(void* c, uint32_t scope, sb_str key, sb_error*) 
     return SB_OK;
 }
 
-/// The integer a kv value holds (decimal, optional '-'), else 0 — as the host's store reads it.
-inline int64_t counter_value(const std::string& v) {
-    size_t i = !v.empty() && v[0] == '-' ? 1 : 0;
-    if (i == v.size() || v.size() > 19) return 0;
-    for (size_t k = i; k < v.size(); ++k)
-        if (v[k] < '0' || v[k] > '9') return 0;
-    return std::stoll(v);
-}
-
 inline sb_status host_kv_increment(void* c, uint32_t scope, sb_str key, int64_t delta, int64_t ttl_ms, int64_t* result,
                                    sb_error*) {
     auto& x = ctx_of(c);
     std::lock_guard lock(x.state->mu);
     auto& slot = x.state->kv[{x.tenant, kv_namespace(x, scope), std::string(view(key))}];
     bool fresh = slot.value.empty() || !x.state->alive(slot);
-    int64_t v = (fresh ? 0 : counter_value(slot.value)) + delta;
+    int64_t v = (fresh ? 0 : kv_counter_value(slot.value)) + delta;
     if (fresh) slot.expires_at_ms = ttl_ms > 0 ? std::optional<int64_t>(x.state->now_ms + ttl_ms) : std::nullopt;
     slot.value = std::to_string(v);
     if (result) *result = v;
