@@ -1,9 +1,11 @@
 // switchboard/sdk/compat.hpp — what the host, the plugin-side C++ layer and the SDK's fake host
 // share: ABI string and error helpers, the descriptor compatibility check (with the refusal
-// wording admins see) and the syntax of setting values. Header-only; depends on nothing but <switchboard/abi.h>.
+// wording admins see) and the syntax of setting values. Header-only; depends on <switchboard/abi.h> and Boost.JSON.
 #pragma once
 
 #include <switchboard/abi.h>
+
+#include <boost/json.hpp>
 
 #include <cctype>
 #include <cstddef>
@@ -102,40 +104,24 @@ inline std::optional<int64_t> parse_duration_ms(std::string_view text) {
     return n * scale;
 }
 
-/// True when `text` is a whole JSON array of strings (list settings) or, with `map`, a JSON object
-/// of strings (map settings). Written without a JSON library: the header depends on nothing.
+/// True when `text` is a JSON array of strings (list settings) or, with `map`, a JSON object of
+/// strings (map settings).
 inline bool is_json_string_collection(std::string_view text, bool map) {
-    size_t i = 0;
-    auto skip = [&] { while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i; };
-    auto string = [&] {
-        if (i >= text.size() || text[i] != '"') return false;
-        for (++i; i < text.size(); ++i) {
-            if (text[i] == '\\') { ++i; continue; }
-            if (text[i] == '"') { ++i; return true; }
-            if (static_cast<unsigned char>(text[i]) < 0x20) return false;
-        }
-        return false;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(text, ec);
+    if (ec) return false;
+    auto strings = [](const auto& values) {
+        for (auto& x : values)
+            if (!x.is_string()) return false;
+        return true;
     };
-    skip();
-    if (i >= text.size() || text[i] != (map ? '{' : '[')) return false;
-    ++i;
-    skip();
-    const char close = map ? '}' : ']';
-    if (i < text.size() && text[i] == close) return (++i, skip(), i == text.size());
-    while (true) {
-        skip();
-        if (map) {
-            if (!string()) return false;
-            skip();
-            if (i >= text.size() || text[i++] != ':') return false;
-            skip();
-        }
-        if (!string()) return false;
-        skip();
-        if (i < text.size() && text[i] == ',') { ++i; continue; }
-        if (i < text.size() && text[i] == close) return (++i, skip(), i == text.size());
-        return false;
+    if (map) {
+        if (!v.is_object()) return false;
+        for (auto& [k, x] : v.as_object())
+            if (!x.is_string()) return false;
+        return true;
     }
+    return v.is_array() && strings(v.as_array());
 }
 
 /// What a value of setting `spec` must look like when `value` is not such a value ("a whole
