@@ -85,7 +85,8 @@ call_outcome route_runner::call_stage(plugin_instance& inst, const stage_call& c
 }
 
 route_runner::step_result route_runner::run_step(const job& j, const route_step& step, const std::string& event_text,
-                                                 const std::string& origin, int stage_index, json::array& earlier) {
+                                                 const std::string& origin, int stage_index, bool later_steps,
+                                                 json::array& earlier) {
     step_result r;
     for (size_t t = 0; t < step.tiers.size(); ++t) {
         const auto& c = step.tiers[t];
@@ -114,8 +115,10 @@ route_runner::step_result route_runner::run_step(const job& j, const route_step&
         if (r.outcome.status != SB_OK)
             stats_.add("switchboard_plugin_errors_total", {{"tenant", j.tenant}, {"plugin", iname}});
         if (!step.first_of || answered || last) {
-            earlier.push_back(earlier_entry(c.stage, r.outcome.status == SB_OK ? "ok" : "failed", r.outcome.message,
-                                            r.outcome.outputs));
+            // Only a later step of the route reads it: the last step's outputs are not re-parsed.
+            if (later_steps)
+                earlier.push_back(earlier_entry(c.stage, r.outcome.status == SB_OK ? "ok" : "failed",
+                                                r.outcome.message, r.outcome.outputs));
             return r;
         }
         // Falls through to the next tier; it sees why.
@@ -146,7 +149,7 @@ route_result route_runner::run(const job& j) {
         json::array earlier;
         for (auto& step : r.run) {
             ++stage_index;
-            auto res = run_step(j, step, event_text, origin, stage_index, earlier);
+            auto res = run_step(j, step, event_text, origin, stage_index, &step != &r.run.back(), earlier);
             auto& out = res.outcome;
             if (out.status == SB_ERR_RETRY_AFTER)
                 return {route_status::deferred, false, "stage " + res.stage + " deferred: " + out.message, res.plugin, 0,

@@ -59,10 +59,10 @@ private:
         std::string stage;  ///< the stage whose outcome stands (the winning or last tier)
         std::string plugin; ///< its instance
     };
-    /// Runs one step: a stage, or a first_of chain tier by tier (appending each tier's outcome to
-    /// `earlier`).
+    /// Runs one step: a stage, or a first_of chain tier by tier (appending to `earlier` each tier
+    /// that fell through, and the step's outcome when `later_steps` of the route will read it).
     step_result run_step(const job& j, const route_step& step, const std::string& event_text, const std::string& origin,
-                         int stage_index, boost::json::array& earlier);
+                         int stage_index, bool later_steps, boost::json::array& earlier);
     /// Calls a stage; with `budgeted`, gives up waiting after the stage's budget (outcome code "late").
     call_outcome call_stage(plugin_instance& inst, const stage_call& c, const std::string& event_text, call_context ctx,
                             bool budgeted);
