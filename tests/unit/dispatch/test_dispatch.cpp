@@ -80,10 +80,7 @@ TEST_CASE("an event a stage emits is filed and routed like an inbound one", "[di
     pipeline_fixture p;
     p.add_fixture_plugin();
     p.cfg.tenants[0].routes[0].run = {"faulty.relay"};
-    route_config on_relayed;
-    on_relayed.on = "fixture.relayed";
-    on_relayed.run = {"faulty.sink"};
-    p.cfg.tenants[0].routes.push_back(on_relayed);
+    p.add_route("fixture.relayed", {"faulty.sink"});
     p.customer_says("PSID", "hello", "m_1");
     auto inbound = p.claim();
     REQUIRE(inbound);
@@ -104,10 +101,7 @@ TEST_CASE("a loop of routes stops at the chain depth limit", "[dispatch]") {
     pipeline_fixture p;
     p.add_fixture_plugin();
     p.cfg.tenants[0].routes[0].run = {"faulty.relay"};
-    route_config loop;
-    loop.on = "fixture.relayed";
-    loop.run = {"faulty.loop"}; // emits fixture.relayed again: a loop
-    p.cfg.tenants[0].routes.push_back(loop);
+    p.add_route("fixture.relayed", {"faulty.loop"}); // emits fixture.relayed again: a loop
     p.customer_says("PSID", "hello", "m_1");
     // The inbound route, then one route per depth 1..max_chain_depth; depth max+1 is not routed.
     CHECK(p.drain() == 1 + dispatch::max_chain_depth);

@@ -120,10 +120,7 @@ TEST_CASE("stage parameters and a stable idempotency key reach the stage", "[dis
     pipeline_fixture p;
     p.add_fixture_plugin();
     p.cfg.tenants[0].routes[0].run = {with_params("faulty.context", R"({"template":"escalation","tags":["vip"]})")};
-    route_config on_context;
-    on_context.on = "fixture.context";
-    on_context.run = {"faulty.sink"};
-    p.cfg.tenants[0].routes.push_back(on_context);
+    p.add_route("fixture.context", {"faulty.sink"});
     p.customer_says("PSID", "hello", "m_1");
     run_inbound_route(p);
     auto chained = p.claim();
@@ -142,10 +139,7 @@ TEST_CASE("a command's result with a type is filed and routed as an event", "[di
     pipeline_fixture p;
     p.add_fixture_plugin();
     p.cfg.tenants[0].routes[0].run = {"faulty.record"};
-    route_config on_recorded;
-    on_recorded.on = "faulty.recorded";
-    on_recorded.run = {"faulty.relay"};
-    p.cfg.tenants[0].routes.push_back(on_recorded);
+    p.add_route("faulty.recorded", {"faulty.relay"});
     p.customer_says("PSID", "hello", "m_1");
     CHECK(p.drain() == 3); // the inbound route, faulty.record, the route on faulty.recorded
     CHECK(p.query_int("SELECT COUNT(*) FROM events WHERE type = 'faulty.recorded'") == 1);

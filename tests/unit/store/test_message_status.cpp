@@ -58,10 +58,7 @@ TEST_CASE("a failed status keeps the provider's code and reason", "[store][statu
 TEST_CASE("an outbound message outside any conversation is recorded in the recipient's conversation", "[store][status]") {
     pipeline_fixture p;
     p.add_fixture_plugin();
-    route_config notice;
-    notice.on = "fixture.notice";
-    notice.run = {"faulty.reply"};
-    p.cfg.tenants[0].routes.push_back(notice);
+    p.add_route("fixture.notice", {"faulty.reply"});
     p.ingest({boost::json::serialize(boost::json::object{
         {"type", "fixture.notice"}, {"tenant", "demo"}, {"channel", "messenger"}, {"contact", {{"provider_id", "PSID-9"}}}})});
     p.drain();

@@ -139,6 +139,14 @@ struct pipeline_fixture {
         instances.add(std::make_unique<plugin_instance>(faulty, "demo", instance, std::move(settings), services));
     }
 
+    /// Adds a route of tenant "demo": on event type `on`, run `steps`.
+    void add_route(std::string on, std::vector<route_step> steps) {
+        route_config r;
+        r.on = std::move(on);
+        r.run = std::move(steps);
+        cfg.tenants[0].routes.push_back(std::move(r));
+    }
+
     /// Files an inbound Messenger text from `psid` (as ingress would, after the plugin normalized it).
     ingest_result customer_says(const std::string& psid, const std::string& text, const std::string& mid) {
         auto event = boost::json::serialize(boost::json::object{{"type", "message.received"},
