@@ -60,6 +60,31 @@ struct http_response {
     int status = 0;                                          ///< HTTP status code
     std::vector<std::pair<std::string, std::string>> headers; ///< as received
     std::string body;                                        ///< raw body
+
+    /// The first header named `name` (ASCII case-insensitive), or nullopt.
+    std::optional<std::string_view> header(std::string_view name) const {
+        for (auto& [k, v] : headers) {
+            if (k.size() != name.size()) continue;
+            bool same = true;
+            for (size_t i = 0; i < k.size() && same; ++i)
+                same = (k[i] | 0x20) == (name[i] | 0x20);
+            if (same) return std::string_view(v);
+        }
+        return std::nullopt;
+    }
+
+    /// Retry-After given in seconds (RFC 9110 §10.2.3 delay-seconds), in milliseconds, capped at
+    /// 24 h; 0 when absent, an HTTP-date, or not a number.
+    int64_t retry_after_ms() const {
+        auto v = header("Retry-After");
+        if (!v || v->empty() || v->size() > 9) return 0;
+        int64_t seconds = 0;
+        for (char c : *v) {
+            if (c < '0' || c > '9') return 0;
+            seconds = seconds * 10 + (c - '0');
+        }
+        return seconds > 86'400 ? 86'400'000 : seconds * 1000;
+    }
 };
 
 /// An outbound HTTP request for host::http().
