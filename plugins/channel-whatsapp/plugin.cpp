@@ -24,6 +24,8 @@ public:
         while (!api_base_.empty() && api_base_.back() == '/') api_base_.pop_back();
         if (app_secret_.empty())
             host_.warn("app_secret is not set (FACEBOOK_APP_SECRET): webhooks for this tenant will be refused");
+        if (verify_token_.empty())
+            host_.warn("verify_token is not set (WHATSAPP_VERIFY_TOKEN): the subscription handshake (GET) will be refused");
         if (access_token_.empty())
             host_.warn("access_token is not set (WHATSAPP_ACCESS_TOKEN): replies for this tenant will fail");
         if (phone_number_id_.empty())

@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 shared="$repo/../shared/fixtures"
 fuzz_bin="$build_dir/tests/fuzz"
-fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form fuzz_telegram_update"
+fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form fuzz_telegram_update fuzz_whatsapp_webhook"
 
 for f in $fuzzers; do
     if [ ! -x "$fuzz_bin/$f" ]; then
@@ -89,6 +89,14 @@ seed_telegram_update() {
         copy_seeds "$1" "$shared"/telegram/*.json
     fi
     printf '%s' '{"update_id":1,"message":{"message_id":2,"chat":{"id":3,"type":"private"},"date":4,"text":"hi"}}' >"$1/text"
+}
+
+seed_whatsapp_webhook() {
+    if [ -d "$shared" ]; then
+        copy_seeds "$1" "$shared"/whatsapp_cloud/*.json "$shared"/360dialog/*.json
+    fi
+    printf '%s' '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1065"},"messages":[{"from":"976","id":"wamid.A","timestamp":"1700000000","type":"text","text":{"body":"hi"}}],"statuses":[{"id":"wamid.B","status":"read","recipient_id":"976"}]}}]}]}' >"$1/cloud"
+    printf '%s' '{"messages":[{"from":"976","id":"41","timestamp":"1454119029","type":"image","image":{"id":"m1","caption":"c"}}]}' >"$1/onprem"
 }
 
 seed_form() {
