@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 shared="$repo/../shared/fixtures"
 fuzz_bin="$build_dir/tests/fuzz"
-fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form fuzz_telegram_update fuzz_whatsapp_webhook"
+fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form fuzz_telegram_update fuzz_whatsapp_webhook fuzz_twilio_webhook"
 
 for f in $fuzzers; do
     if [ ! -x "$fuzz_bin/$f" ]; then
@@ -97,6 +97,15 @@ seed_whatsapp_webhook() {
     fi
     printf '%s' '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1065"},"messages":[{"from":"976","id":"wamid.A","timestamp":"1700000000","type":"text","text":{"body":"hi"}}],"statuses":[{"id":"wamid.B","status":"read","recipient_id":"976"}]}}]}]}' >"$1/cloud"
     printf '%s' '{"messages":[{"from":"976","id":"41","timestamp":"1454119029","type":"image","image":{"id":"m1","caption":"c"}}]}' >"$1/onprem"
+}
+
+seed_twilio_webhook() {
+    if [ -d "$shared" ]; then
+        copy_seeds "$1" "$shared"/twilio/*.form
+    fi
+    printf '%s' 'MessageSid=SM1&From=whatsapp%3A%2B976&To=whatsapp%3A%2B1&Body=hi&NumMedia=1&MediaUrl0=https%3A%2F%2Fm&MediaContentType0=image%2Fpng' >"$1/inbound"
+    printf '%s' 'MessageSid=SM1&MessageStatus=undelivered&ErrorCode=21610&To=%2B1' >"$1/status"
+    printf '%s' '{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}' >"$1/error"
 }
 
 seed_form() {
