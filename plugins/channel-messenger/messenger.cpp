@@ -26,6 +26,7 @@ const switchboard::sdk::plugin_info info{
     .events = {switchboard::sdk::events::message_received.data(), switchboard::sdk::events::message_echoed.data(),
                switchboard::sdk::events::message_status.data()},
     .route_keys = meta::route_keys,
+    .rate_limits = meta::channel_rate_limits(),
 };
 }  // namespace
 

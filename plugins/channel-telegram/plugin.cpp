@@ -149,12 +149,22 @@ const sdk::plugin_info info{
                  {.name = "bot_username", .description = "the bot's @username, for t.me deep links"},
                  {.name = "api_base", .default_value = "https://api.telegram.org", .description = "Bot API base URL"},
                  {.name = "send_timeout", .type = setting_type::duration, .default_value = "10s",
-                  .description = "timeout of one Bot API request"}},
+                  .description = "timeout of one Bot API request"},
+                 {.name = "rate_limit", .type = setting_type::rate, .default_value = "30/1s",
+                  .description = "messages per bot the host lets through (Bot API FAQ: about 30 messages/s)"},
+                 {.name = "rate_limit_per_chat", .type = setting_type::rate, .default_value = "1/1s",
+                  .description = "messages per chat (Bot API FAQ: avoid more than one message per second in a chat)"},
+                 {.name = "rate_limit_per_group", .type = setting_type::rate, .default_value = "20/1m",
+                  .description = "messages per group chat (Bot API FAQ: no more than 20 messages per minute)"}},
     .stages = {"link"},
     .commands = {events::message_send.data(), telegram::answer_callback.data(), telegram::set_webhook.data(),
                  telegram::link_code.data()},
     .events = {events::message_received.data(), telegram::edited_event.data(), telegram::callback_event.data(),
                telegram::staff_linked.data(), events::webhook_unhandled.data()},
+    .rate_limits = {{.setting = "rate_limit", .scope = sdk::rate_scope::account},
+                    {.setting = "rate_limit_per_chat", .scope = sdk::rate_scope::recipient},
+                    // Group and supergroup chat ids are negative.
+                    {.setting = "rate_limit_per_group", .scope = sdk::rate_scope::recipient, .recipient_prefix = "-"}},
 };
 }  // namespace
 

@@ -140,10 +140,18 @@ const sdk::plugin_info info{
                   .description = "WhatsApp free-form replies are allowed this long after the customer's last message"},
                  {.name = "api_base", .default_value = "https://api.twilio.com", .description = "Twilio REST API base URL (TWILIO_API_BASE)"},
                  {.name = "send_timeout", .type = setting_type::duration, .default_value = "10s",
-                  .description = "timeout of one Messages request"}},
+                  .description = "timeout of one Messages request"},
+                 {.name = "rate_limit_sms", .type = setting_type::rate, .default_value = "1/1s",
+                  .description = "SMS segments per second the host lets through (a US long code: 1 segment/s)"},
+                 {.name = "rate_limit_whatsapp", .type = setting_type::rate, .default_value = "80/1s",
+                  .description = "WhatsApp messages per second the host lets through"}},
     .commands = {events::message_send.data()},
     .events = {events::message_received.data(), events::message_status.data(), twilio::opted_out_event.data(),
                events::webhook_unhandled.data()},
+    // SMS recipients are E.164 ("+1..."), WhatsApp ones "whatsapp:+1...".
+    .rate_limits = {{.setting = "rate_limit_sms", .scope = sdk::rate_scope::account, .unit = sdk::rate_unit::sms_segments,
+                     .recipient_prefix = "+"},
+                    {.setting = "rate_limit_whatsapp", .scope = sdk::rate_scope::account, .recipient_prefix = "whatsapp:"}},
 };
 }  // namespace
 

@@ -102,6 +102,7 @@ const sdk::plugin_info info{
     .events = {sdk::events::message_received.data(), sdk::events::message_status.data(),
                whatsapp::reaction_event.data(), sdk::events::webhook_unhandled.data()},
     .route_keys = whatsapp::route_keys,
+    .rate_limits = whatsapp::rate_limits(),
 };
 }  // namespace
 

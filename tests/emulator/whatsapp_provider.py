@@ -10,13 +10,15 @@ Unknown tokens get 401 with code 190; a body without messaging_product, "to" or 
 object gets 400 with code 100. Presets: "throughput" (400, code 130429), "pair_rate" (400, 131056),
 "re_engagement" (400, 131047), "rate_limited" (429 with Retry-After: 1), "unavailable" (503).
 wamids are handed out in order ("wamid.EMU<n>"), so a test can post a status for the next one
-before the send happens (next_wamid()).
+before the send happens (next_wamid()). With throughput=(count, seconds) the number's throughput
+is a token bucket as at Meta: a send beyond it is refused with 400, code 130429.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+import time
 from typing import Any, Iterable
 
 from provider_emulator import Provider, Request, Response
@@ -39,11 +41,28 @@ class WhatsAppProvider(Provider):
     mount = "/whatsapp"
     _path = re.compile(r"^(?:/v[0-9.]+)?/([^/]+)/messages$")
 
-    def __init__(self, tokens: Iterable[str] | None = None):
+    def __init__(self, tokens: Iterable[str] | None = None, throughput: tuple[int, float] | None = None):
         super().__init__()
         self.tokens = set(tokens) if tokens is not None else None
         self._counter = itertools.count(1)
         self._next = next(self._counter)
+        self.throughput = throughput
+        self._bucket: tuple[float, float] | None = None  # (tokens, at monotonic seconds)
+
+    def _over_throughput(self) -> bool:
+        """Takes a token from the throughput bucket; True when there was none."""
+        if self.throughput is None:
+            return False
+        count, seconds = self.throughput
+        now = time.monotonic()
+        with self._lock:
+            tokens, at = self._bucket if self._bucket else (float(count), now)
+            tokens = min(float(count), tokens + (now - at) * count / seconds)
+            if tokens < 1.0:
+                self._bucket = (tokens, now)
+                return True
+            self._bucket = (tokens - 1.0, now)
+            return False
 
     def matches(self, path: str) -> bool:
         return self._path.match(path) is not None
@@ -103,6 +122,9 @@ class WhatsAppProvider(Provider):
             return cloud_error(400, 100, "Invalid parameter", f"the {kind} object is missing")
         if kind == "text" and not body["text"].get("body"):
             return cloud_error(400, 100, "Invalid parameter", "text.body is required")
+        if self._over_throughput():
+            record.update(to=str(body["to"]), throughput_exceeded=True)
+            return self.presets()["throughput"]
         wamid = self._take_wamid()
         record.update(to=str(body["to"]), type=kind, message=body.get(kind), wamid=wamid,
                       biz_opaque_callback_data=body.get("biz_opaque_callback_data"))

@@ -12,7 +12,7 @@ import os
 import time
 from pathlib import Path
 
-from harness import DaemonTestCase, http_request, sign, wait_until
+from harness import DaemonTestCase, http_request, run_cli, sign, to_yaml, wait_until
 from whatsapp_provider import Dialog360Provider, WhatsAppProvider
 
 SHARED = Path(os.environ.get("SWITCHBOARD_SOURCE_DIR", Path(__file__).resolve().parents[2])) / ".." / "shared"
@@ -51,14 +51,15 @@ class WhatsAppTest(DaemonTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.cloud = self.emulator.add(WhatsAppProvider(tokens={TOKEN}))
+        # The number's throughput at "Meta": 6 messages/s (the tenant's rate_limit says 5/1s).
+        self.cloud = self.emulator.add(WhatsAppProvider(tokens={TOKEN}, throughput=(6, 1.0)))
         self.d360 = self.emulator.add(Dialog360Provider(tokens={D360_KEY}))
         config = self.make_config()
         common = {"app_secret": APP_SECRET, "verify_token": "wa-verify", "access_token": TOKEN,
                   "api_base": self.emulator.url + "/whatsapp/v21.0", "send_timeout": "2s"}
         reply = [{"on": "message.received", "run": ["templates.reply"]}]
         config["tenants"]["shop"] = {
-            "plugins": {"whatsapp": {**common, "phone_number_id": NUMBER},
+            "plugins": {"whatsapp": {**common, "phone_number_id": NUMBER, "rate_limit": "5/1s"},
                         "whatsapp-360dialog": {"api_key": D360_KEY, "webhook_secret": D360_SECRET,
                                                "api_base": self.emulator.url + "/360dialog"},
                         "templates": {"locale": "en"}},
@@ -189,3 +190,41 @@ class WhatsAppTest(DaemonTestCase):
         self.assertEqual(sent[0]["headers"]["d360-api-key"], D360_KEY)
         self.assertEqual(len(self.sends_to("97699000001", self.d360)), 1)
         self.assertEqual(self.sends_to("97699000001"), [])  # not through the Cloud API tenant setting
+
+    def test_a_burst_above_the_rate_limit_reaches_the_provider_without_one_429_and_in_order(self) -> None:
+        customers = [f"9769900{n:04d}" for n in range(14)]
+        for wa_id in customers:
+            _, value = text_message(wa_id, "hi")
+            self.assertEqual(self.post(notification(NUMBER, value)).status, 200)
+        # One customer writes three times at once: the replies keep the order of the messages.
+        ordered = "97699009999"
+        for text in ("hello", "price", "thanks"):
+            _, value = text_message(ordered, text)
+            self.assertEqual(self.post(notification(NUMBER, value)).status, 200)
+        wait_until(lambda: len(self.cloud.accepted()) == len(customers) + 3 or None, timeout=30.0,
+                   message="every reply of the burst")
+        self.assertEqual([r for r in self.cloud.requests() if r.get("throughput_exceeded")], [])
+        for wa_id in customers:
+            self.assertEqual(len(self.sends_to(wa_id)), 1)
+        sent = self.sends_to(ordered)
+        self.assertEqual(len(sent), 3)
+        # In order: the provider got the three replies in the order their jobs were queued.
+        jobs = [self.db.query(f"SELECT job_id FROM messages WHERE provider_message_id = '{r['wamid']}'")[0][0]
+                for r in sent]
+        self.assertNotIn(None, jobs)
+        self.assertEqual(jobs, sorted(jobs))
+        seconds = sent[-1]["time"] - self.cloud.accepted()[0]["time"]
+        self.assertGreaterEqual(seconds, 2.0)  # 17 sends at 5/s after a burst of 5: held back, not refused
+        self.assertRegex(http_request("GET", self.daemon.url("/metrics")).text,
+                         r'switchboard_rate_limited_sends_total\{[^}]*limit="rate_limit"')
+
+    def test_a_rate_setting_that_is_not_a_rate_is_a_config_error_naming_file_line_and_key(self) -> None:
+        config = json.loads(json.dumps(self.daemon.config))
+        config["tenants"]["shop"]["plugins"]["whatsapp"]["rate_limit"] = "fast"
+        path = self.tmp / "bad-rate.yaml"
+        path.write_text(to_yaml(config))
+        result = run_cli(["check-config", "--config", str(path)])
+        self.assertNotEqual(result.returncode, 0)
+        self.assertRegex(result.stderr + result.stdout,
+                         r"bad-rate\.yaml:\d+:\d+: setting 'rate_limit' of plugin 'whatsapp' must be a rate such as "
+                         r"80/1s, 20/1m or 1/6s, or off, got 'fast'")

@@ -75,6 +75,7 @@ command_status command_runner::run(const job& j, double random01) {
     if (type == events::message_send)
         if (auto c = db_.conversation(num(cmd, "conversation_id")); c && c->last_inbound_at_ms > 0)
             cmd["last_inbound_ms"] = c->last_inbound_at_ms;
+    if (command_status held; type == events::message_send && held_by_rate_limit(j, *inst, cmd, held)) return held;
     call_context ctx;
     ctx.deadline_ms = clock_() + cfg_.lease_ms;
     ctx.attempt = j.attempts;
@@ -128,6 +129,30 @@ command_status command_runner::run(const job& j, double random01) {
     std::string error = out.code.empty() ? out.message : out.message + " (code " + out.code + ")";
     retries_.record_failure(j, !retryable, error, target, random01, clock_());
     return command_status::failed;
+}
+
+bool command_runner::held_by_rate_limit(const job& j, const plugin_instance& inst, const json::object& cmd,
+                                        command_status& status) {
+    const auto& d = inst.plugin().descriptor();
+    std::vector<resolved_rate_limit> limits;
+    for (size_t i = 0; i < sdk::rate_limit_count(d); ++i) {
+        auto& decl = sdk::rate_limit_at(d, i);
+        auto value = inst.setting_value(decl.setting);
+        auto rate = value ? sdk::parse_rate(*value) : std::nullopt;
+        if (!rate || rate->count == 0) continue;
+        limits.push_back({decl.setting, decl.scope, decl.unit, decl.recipient_prefix ? decl.recipient_prefix : "", *rate});
+    }
+    if (limits.empty()) return false;
+    std::string recipient;
+    if (auto* r = cmd.if_contains("recipient"); r && r->is_object()) recipient = str(r->as_object(), "provider_id");
+    std::string which;
+    int64_t wait = limiter_.acquire(j.tenant + "/" + inst.name(), limits, recipient, str(cmd, "text"), clock_(), &which);
+    if (wait <= 0) return false;
+    stats_.add("switchboard_rate_limited_sends_total", {{"plugin", inst.name()}, {"limit", which}});
+    // Not an attempt, and not worth a log line each: a burst defers many sends by design.
+    spdlog::debug("[tenant={} plugin={}] job {} waits {} ms for rate limit {}", j.tenant, inst.name(), j.id, wait, which);
+    status = db_.postpone(j, clock_() + wait, clock_()) == fence::held ? command_status::deferred : command_status::lost;
+    return true;
 }
 
 }  // namespace switchboard::core::delivery

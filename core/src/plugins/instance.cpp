@@ -261,11 +261,19 @@ sb_call_context context_view(const call_context& c, const std::string& tenant, c
 }
 }  // namespace
 
+std::optional<std::string> plugin_instance::setting_value(std::string_view name) const {
+    for (auto& [k, v] : settings_)
+        if (k == name) return v;
+    if (auto spec = plugin_->setting(std::string(name)); spec && spec->default_value) return std::string(spec->default_value);
+    return std::nullopt;
+}
+
 plugin_instance::plugin_instance(std::shared_ptr<loaded_plugin> plugin, std::string tenant, std::string instance_name,
                                  std::vector<std::pair<std::string, std::string>> settings, host_services& services,
                                  std::string webhook_url)
     : plugin_(std::move(plugin)), tenant_(std::move(tenant)), name_(std::move(instance_name)), services_(services) {
     if (name_.empty()) name_ = plugin_->name();
+    settings_ = settings;
     for (auto& [k, v] : settings) {
         auto spec = plugin_->setting(k);
         // Values under 6 characters would redact ordinary words; real tokens and app secrets are

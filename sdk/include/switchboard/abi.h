@@ -39,7 +39,7 @@ extern "C" {
 #define SB_ABI_MAJOR 2
 #endif
 #ifndef SB_ABI_MINOR
-#define SB_ABI_MINOR 0
+#define SB_ABI_MINOR 1
 #endif
 
 /** Name of the exported symbol (a Boost.DLL alias) holding `const sb_plugin_descriptor* (*)(void)`.
@@ -109,7 +109,9 @@ typedef enum sb_setting_type {
     SB_SETTING_FLOAT = 4,    /**< decimal number such as "0.75" (JSON number syntax) */
     SB_SETTING_ENUM = 5,     /**< one of sb_setting_spec.choices */
     SB_SETTING_LIST = 6,     /**< a YAML sequence of scalars; reaches the plugin as a JSON array of strings */
-    SB_SETTING_MAP = 7       /**< a YAML mapping of scalars; reaches the plugin as a JSON object of strings */
+    SB_SETTING_MAP = 7,      /**< a YAML mapping of scalars; reaches the plugin as a JSON object of strings */
+    SB_SETTING_RATE = 8      /**< (ABI 2.1) a send rate "COUNT/DURATION" such as "80/1s", "20/1m", "1/6s", or "off";
+                                  reaches the plugin as written */
 } sb_setting_type;
 
 /** Flags of sb_setting_spec.flags. */
@@ -319,6 +321,36 @@ typedef struct sb_call_context {
     sb_str earlier_outputs_json;
 } sb_call_context;
 
+/** (ABI 2.1) What a rate limit counts (sb_rate_limit.unit). */
+typedef enum sb_rate_unit {
+    SB_RATE_MESSAGES = 0,     /**< one token per message.send */
+    SB_RATE_SMS_SEGMENTS = 1  /**< the SMS segments of the command's text: 160 GSM-7 characters alone, 153 per
+                                   part when split; 70 / 67 for any other text (UCS-2) */
+} sb_rate_unit;
+
+/** (ABI 2.1) Whose sends a rate limit meters (sb_rate_limit.scope). */
+typedef enum sb_rate_scope {
+    SB_RATE_ACCOUNT = 0,   /**< every send of one instance (one provider account: a page, a number, a bot) */
+    SB_RATE_RECIPIENT = 1  /**< the sends of one instance to one recipient.provider_id */
+} sb_rate_scope;
+
+/**
+ * (ABI 2.1) A provider's send rate limit, enforced by the host on message.send commands before
+ * execute() is called: a token bucket of COUNT tokens refilled at COUNT per DURATION, where
+ * COUNT/DURATION is the instance's value of `setting` (an SB_SETTING_RATE the plugin declares,
+ * whose default is the provider's documented limit; "off" disables it). A send that finds no
+ * token is deferred until one is due, without spending an attempt, so the provider never sees
+ * the burst and replies of one conversation keep their order. Buckets live in the host process.
+ */
+typedef struct sb_rate_limit {
+    uint32_t struct_size;         /**< sizeof(sb_rate_limit) */
+    const char* setting;          /**< the SB_SETTING_RATE setting holding COUNT/DURATION */
+    uint32_t scope;               /**< sb_rate_scope */
+    uint32_t unit;                /**< sb_rate_unit */
+    const char* recipient_prefix; /**< only recipients whose provider_id starts with this (NULL or "" = all),
+                                       e.g. "-" for Telegram group chats */
+} sb_rate_limit;
+
 /**
  * The plugin's single export. Fields are read only after the host checked struct_size and the
  * ABI version; function pointers may be NULL for entry points the plugin does not provide.
@@ -385,6 +417,10 @@ typedef struct sb_plugin_descriptor {
      * sink->put, each a JSON object with a "type". */
     sb_status (*run_stage)(void* instance, const sb_call_context* context, sb_str stage, sb_str event_json,
                            const sb_sink* sink, sb_error* error);
+
+    /** (ABI 2.1) Send rate limits the host enforces, stepped by rate_limits[0].struct_size. */
+    const sb_rate_limit* rate_limits;
+    size_t rate_limits_count;
 } sb_plugin_descriptor;
 
 /** Signature of the exported entry point. */

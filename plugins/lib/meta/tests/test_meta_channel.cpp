@@ -336,7 +336,7 @@ TEST_CASE("meta: the built plugins expose their settings and work through the C 
         CHECK(d->abi_major == SB_ABI_MAJOR);
         CHECK(std::string(d->name) == name);
         CHECK((d->capabilities & SB_CAP_CHANNEL) != 0);
-        REQUIRE(d->settings_count == 7);
+        REQUIRE(d->settings_count == 8);
         std::vector<std::string> names;
         for (size_t i = 0; i < d->settings_count; ++i) {
             const sb_setting_spec& s = d->settings[i];
@@ -353,7 +353,11 @@ TEST_CASE("meta: the built plugins expose their settings and work through the C 
             if (names.back() == "send_timeout") CHECK(std::string(s.default_value) == "10000");
         }
         CHECK(names == std::vector<std::string>{"app_secret", "verify_token", "page_access_token", account,
-                                                "graph_api_base", "messaging_window", "send_timeout"});
+                                                "graph_api_base", "messaging_window", "send_timeout", "rate_limit"});
+        // ABI 2.1: the host enforces the page's send rate through the declared rate setting.
+        REQUIRE(switchboard::sdk::rate_limit_count(*d) == 1);
+        CHECK(std::string(switchboard::sdk::rate_limit_at(*d, 0).setting) == "rate_limit");
+        CHECK(switchboard::sdk::rate_limit_at(*d, 0).scope == SB_RATE_ACCOUNT);
 
         // route_keys is static: it reads the entry ids of the unverified body.
         std::string body = std::string(R"({"object":")") + (name == "messenger" ? "page" : "instagram") +

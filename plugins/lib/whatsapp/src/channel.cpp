@@ -23,8 +23,12 @@ std::vector<sdk::setting> common_settings() {
          .description = "free-form replies are allowed this long after the customer's last message (WhatsApp: 24 h)"},
         {.name = "send_timeout", .type = setting_type::duration, .default_value = "10s",
          .description = "timeout of one send request"},
+        {.name = "rate_limit", .type = setting_type::rate, .default_value = "80/1s",
+         .description = "sends per number the host lets through (Cloud API throughput: 80 messages/s by default)"},
     };
 }
+
+std::vector<sdk::rate_limit> rate_limits() { return {{.setting = "rate_limit", .scope = sdk::rate_scope::account}}; }
 
 window_policy read_window_policy(const sdk::settings& settings) {
     window_policy p;

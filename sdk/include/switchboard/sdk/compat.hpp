@@ -83,7 +83,7 @@ inline bool declares(const char* const* list, size_t count, std::string_view nam
 
 /// Name of a setting type as admins read it ("string", "int", ..., "map"); "unknown" past the known ones.
 inline const char* setting_type_name(uint32_t type) noexcept {
-    static const char* names[] = {"string", "int", "bool", "duration", "float", "enum", "list", "map"};
+    static const char* names[] = {"string", "int", "bool", "duration", "float", "enum", "list", "map", "rate"};
     return type < sizeof names / sizeof names[0] ? names[type] : "unknown";
 }
 
@@ -102,6 +102,41 @@ inline std::optional<int64_t> parse_duration_ms(std::string_view text) {
                                                  : 0;
     if (scale == 0 || n > INT64_MAX / scale) return std::nullopt; // unknown unit, or too long to represent
     return n * scale;
+}
+
+/// A send rate: `count` sends per `per_ms` milliseconds (SB_SETTING_RATE).
+struct rate {
+    int64_t count = 0;
+    int64_t per_ms = 0;
+};
+
+/// Parses an SB_SETTING_RATE value: "COUNT/DURATION" ("80/1s", "20/1m", "1/6s"; a bare unit as
+/// in "30/s" means one of it), or "off".
+/// @returns the rate; a rate with count 0 for "off"; nullopt when `text` is neither.
+inline std::optional<rate> parse_rate(std::string_view text) {
+    if (text == "off") return rate{};
+    auto slash = text.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash > 9) return std::nullopt;
+    int64_t count = 0;
+    for (char c : text.substr(0, slash)) {
+        if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
+        count = count * 10 + (c - '0');
+    }
+    std::string per(text.substr(slash + 1));
+    if (!per.empty() && !std::isdigit(static_cast<unsigned char>(per[0]))) per = "1" + per;
+    auto ms = parse_duration_ms(per);
+    if (count <= 0 || !ms || *ms <= 0) return std::nullopt;
+    return rate{count, *ms};
+}
+
+/// The i-th rate limit of a descriptor (ABI 2.1; check rate_limits_count first).
+inline const sb_rate_limit& rate_limit_at(const sb_plugin_descriptor& d, size_t i) noexcept {
+    return *SB_ARRAY_AT(sb_rate_limit, d.rate_limits, d.rate_limits[0].struct_size, i);
+}
+
+/// The number of rate limits a descriptor declares: 0 for a plugin built before ABI 2.1.
+inline size_t rate_limit_count(const sb_plugin_descriptor& d) noexcept {
+    return SB_HAS_FIELD(sb_plugin_descriptor, &d, rate_limits_count) && d.rate_limits ? d.rate_limits_count : 0;
 }
 
 /// True when `text` is a JSON array of strings (list settings) or, with `map`, a JSON object of
@@ -161,6 +196,9 @@ inline std::optional<std::string> setting_value_problem(const sb_setting_spec& s
     case SB_SETTING_DURATION:
         return parse_duration_ms(value) ? std::nullopt
                                         : std::optional<std::string>("a duration such as 500ms, 10s, 5m or 24h");
+    case SB_SETTING_RATE:
+        return parse_rate(value) ? std::nullopt
+                                 : std::optional<std::string>("a rate such as 80/1s, 20/1m or 1/6s, or off");
     default: return std::nullopt;
     }
 }
@@ -201,13 +239,26 @@ inline std::optional<std::string> descriptor_problem(const sb_plugin_descriptor*
             return "corrupt setting declarations (struct_size too small)";
         auto& spec = setting_spec_at(*d, i);
         if (!spec.name || !*spec.name) return "setting " + std::to_string(i) + " has no name";
-        if (spec.type > SB_SETTING_MAP)
+        if (spec.type > SB_SETTING_RATE)
             return "setting '" + std::string(spec.name) + "' has an unknown type " + std::to_string(spec.type);
         if (spec.type == SB_SETTING_ENUM && setting_choices(spec).empty())
             return "enum setting '" + std::string(spec.name) + "' declares no choices";
         if (spec.default_value)
             if (auto problem = setting_value_problem(spec, spec.default_value))
                 return "setting '" + std::string(spec.name) + "' has a default that is not " + *problem;
+    }
+    for (size_t i = 0; i < rate_limit_count(*d); ++i) {
+        if (d->rate_limits[0].struct_size < offsetof(sb_rate_limit, recipient_prefix) + sizeof(const char*))
+            return "corrupt rate limit declarations (struct_size too small)";
+        auto& limit = rate_limit_at(*d, i);
+        const sb_setting_spec* spec = nullptr;
+        for (size_t k = 0; limit.setting && k < d->settings_count; ++k)
+            if (std::string_view(setting_spec_at(*d, k).name) == limit.setting) spec = &setting_spec_at(*d, k);
+        if (!spec || spec->type != SB_SETTING_RATE)
+            return "rate limit " + std::to_string(i) + " names setting '" + (limit.setting ? limit.setting : "") +
+                   "', which is not a declared rate setting";
+        if (limit.scope > SB_RATE_RECIPIENT || limit.unit > SB_RATE_SMS_SEGMENTS)
+            return "rate limit '" + std::string(limit.setting) + "' has an unknown scope or unit";
     }
     bool name_ok = d->name && *d->name;
     for (const char* p = d->name; name_ok && *p; ++p)

@@ -348,7 +348,21 @@ enum class setting_type : uint32_t {
     number = SB_SETTING_FLOAT,
     choice = SB_SETTING_ENUM,       ///< one of `choices`
     list = SB_SETTING_LIST,         ///< settings::list()
-    map = SB_SETTING_MAP            ///< settings::map()
+    map = SB_SETTING_MAP,           ///< settings::map()
+    rate = SB_SETTING_RATE          ///< "80/1s": a send rate the host enforces (see rate_limit)
+};
+
+/// A provider send rate limit the host enforces on message.send before execute() (sb_rate_limit):
+///   {.setting = "rate_limit_per_chat", .scope = rate_scope::recipient}
+/// `setting` names a setting_type::rate setting the plugin declares with the provider's documented
+/// limit as its default; admins change or switch it off ("off") per tenant.
+enum class rate_scope : uint32_t { account = SB_RATE_ACCOUNT, recipient = SB_RATE_RECIPIENT };
+enum class rate_unit : uint32_t { messages = SB_RATE_MESSAGES, sms_segments = SB_RATE_SMS_SEGMENTS };
+struct rate_limit {
+    const char* setting = "";
+    rate_scope scope = rate_scope::account;
+    rate_unit unit = rate_unit::messages;
+    const char* recipient_prefix = nullptr;  ///< only recipients whose id starts with this ("-": Telegram groups)
 };
 
 /// One declared setting, written by name:
@@ -379,6 +393,8 @@ struct plugin_info {
     std::vector<const char*> events = {};
     /// Optional: provider account ids in an unverified inbound request (see sb_plugin_descriptor.route_keys).
     std::vector<std::string> (*route_keys)(const request&) = nullptr;
+    /// Send rate limits the host enforces (each names a declared setting_type::rate setting).
+    std::vector<rate_limit> rate_limits = {};
 };
 
 namespace detail {
@@ -430,6 +446,7 @@ inline boost::json::object parse_object(sb_str s) {
 /// The C arrays a descriptor points into; lives as long as the plugin (a function-local static).
 struct descriptor_storage {
     std::vector<sb_setting_spec> settings;
+    std::vector<sb_rate_limit> rate_limits;
     std::vector<const char*> stages, commands, events;
 };
 
@@ -457,6 +474,17 @@ inline void fill_declarations(sb_plugin_descriptor& d, descriptor_storage& store
     d.commands_count = store.commands.size();
     d.events = store.events.empty() ? nullptr : store.events.data();
     d.events_count = store.events.size();
+    for (auto& r : info.rate_limits) {
+        sb_rate_limit limit{};
+        limit.struct_size = sizeof limit;
+        limit.setting = r.setting;
+        limit.scope = static_cast<uint32_t>(r.scope);
+        limit.unit = static_cast<uint32_t>(r.unit);
+        limit.recipient_prefix = r.recipient_prefix;
+        store.rate_limits.push_back(limit);
+    }
+    d.rate_limits = store.rate_limits.empty() ? nullptr : store.rate_limits.data();
+    d.rate_limits_count = store.rate_limits.size();
 }
 
 template <class Instance>

@@ -5,6 +5,7 @@
 
 #include <switchboard/core/clock.hpp>
 #include <switchboard/core/config/config.hpp>
+#include <switchboard/core/delivery/rate_limiter.hpp>
 #include <switchboard/core/delivery/retry_policy.hpp>
 #include <switchboard/core/observability/metrics.hpp>
 #include <switchboard/core/plugins/registry.hpp>
@@ -42,6 +43,10 @@ private:
     /// Records a delivered command, retrying the write a few times: the provider has accepted it,
     /// so a storage hiccup here must not turn into a second send.
     command_status record_delivered(const job& j, const std::string& result, const std::vector<std::string>& events = {});
+    /// Holds a message.send back until the provider's rate limits (sb_rate_limit) allow it.
+    /// @returns true when the job was postponed (or its claim lost) instead of run now.
+    bool held_by_rate_limit(const job& j, const plugin_instance& inst, const boost::json::object& cmd,
+                            command_status& status);
 
     const delivery_config& cfg_;
     const instance_registry& instances_;
@@ -49,6 +54,7 @@ private:
     metrics& stats_;
     clock_fn clock_;
     retry_policy retries_;
+    rate_limiter limiter_;
     std::function<void()> on_events_;
 };
 

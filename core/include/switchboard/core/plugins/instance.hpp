@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -127,6 +128,10 @@ public:
     /// on SB_OK, outputs are the emitted events and commands with tenant and channel filled in.
     call_outcome run_stage(const std::string& stage, const std::string& event_json, const call_context& context = {});
 
+    /// The value the instance was created with for setting `name`, else the setting's declared
+    /// default; nullopt when neither exists.
+    std::optional<std::string> setting_value(std::string_view name) const;
+
     /// Adds a secret obtained at run time to the redaction list (sb_host_api.register_secret).
     void add_secret(std::string secret);
 
@@ -139,6 +144,7 @@ private:
     std::shared_ptr<loaded_plugin> plugin_;
     std::string tenant_;
     std::string name_;
+    std::vector<std::pair<std::string, std::string>> settings_;
     mutable std::mutex secrets_mu_;
     std::vector<std::string> secrets_;
     host_services& services_;

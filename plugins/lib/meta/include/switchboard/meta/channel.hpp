@@ -61,7 +61,14 @@ inline std::vector<sdk::setting> channel_settings(const channel_profile& profile
          .description = "refuse replies this long after the customer's last message (Meta's standard window is 24 h)"},
         {.name = setting::send_timeout, .type = setting_type::duration, .default_value = "10000",
          .description = "timeout of one Send API request"},
+        {.name = "rate_limit", .type = setting_type::rate, .default_value = "300/1s",
+         .description = "Send API calls per page the host lets through (Meta: about 300 messages/s per page)"},
     };
+}
+
+/// The host-enforced send limit of a Meta channel: setting rate_limit, per instance (one page).
+inline std::vector<sdk::rate_limit> channel_rate_limits() {
+    return {{.setting = "rate_limit", .scope = sdk::rate_scope::account}};
 }
 
 /// A tenant's settings for a Meta channel, read once at create.

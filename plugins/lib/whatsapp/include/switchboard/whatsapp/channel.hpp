@@ -17,8 +17,12 @@
 
 namespace switchboard::whatsapp {
 
-/// The settings both plugins declare after their own: the window fallback and the send timeout.
+/// The settings both plugins declare after their own: the window fallback, the send timeout and
+/// the send rate limit (rate_limit, "80/1s").
 std::vector<sdk::setting> common_settings();
+
+/// The host-enforced send limit both plugins declare: setting rate_limit, per instance (one number).
+std::vector<sdk::rate_limit> rate_limits();
 
 /// Reads common_settings() into a window_policy. @throws sdk::plugin_error(invalid) for a
 /// non-positive messaging_window.
