@@ -163,6 +163,15 @@ int plugins_inspect(const std::string& file, bool as_json) {
         if (st.at("default").is_string()) flags += ", default " + std::string(st.at("default").as_string());
         std::cout << "  " << text(st, "name") << " (" << flags << ")\n      " << text(st, "description") << '\n';
     }
+    if (auto* limits = d.if_contains("rate_limits"); limits && !limits->as_array().empty()) {
+        std::cout << "rate limits (enforced by the host on message.send):\n";
+        for (auto& v : limits->as_array()) {
+            auto& l = v.as_object();
+            std::cout << "  " << text(l, "setting") << ": per " << text(l, "scope") << ", counting " << text(l, "unit");
+            if (l.contains("recipient_prefix")) std::cout << ", recipients starting with '" << text(l, "recipient_prefix") << "'";
+            std::cout << '\n';
+        }
+    }
     return 0;
 }
 

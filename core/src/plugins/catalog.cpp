@@ -150,6 +150,15 @@ std::string describe_plugin_json(const loaded_plugin& plugin) {
         }
         settings.push_back(std::move(o));
     }
+    boost::json::array limits;
+    for (size_t i = 0; i < switchboard::sdk::rate_limit_count(d); ++i) {
+        auto& l = switchboard::sdk::rate_limit_at(d, i);
+        boost::json::object o{{"setting", l.setting ? l.setting : ""},
+                               {"scope", l.scope == SB_RATE_RECIPIENT ? "recipient" : "account"},
+                               {"unit", l.unit == SB_RATE_SMS_SEGMENTS ? "sms_segments" : "messages"}};
+        if (l.recipient_prefix && *l.recipient_prefix) o["recipient_prefix"] = l.recipient_prefix;
+        limits.push_back(std::move(o));
+    }
     boost::json::object out{{"file", plugin.file()},
                             {"name", plugin.name()},
                             {"version", d.version ? d.version : ""},
@@ -160,7 +169,8 @@ std::string describe_plugin_json(const loaded_plugin& plugin) {
                             {"stages", std::move(stages)},
                             {"commands", names_of(d.commands, d.commands_count)},
                             {"events", names_of(d.events, d.events_count)},
-                            {"settings", std::move(settings)}};
+                            {"settings", std::move(settings)},
+                            {"rate_limits", std::move(limits)}};
     return boost::json::serialize(out);
 }
 
