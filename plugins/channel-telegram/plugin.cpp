@@ -49,10 +49,55 @@ public:
         out.respond(200, "ok");
     }
 
+    void run_stage(const sdk::call& call, std::string_view stage, const json::object& event, sdk::emitter& out) override {
+        if (stage == "link") return link(call, event, out);
+        if (stage == "staff_action") return staff_action(event, out);
+        throw sdk::plugin_error(sdk::error_kind::final, "unknown stage 'telegram." + std::string(stage) + "'");
+    }
+
+private:
+    /// Stage `staff_action` (on a staff bot's telegram.callback): a linked staff member pressed an
+    /// alert's button → the event telegram.staff_action, the callback answered (the spinner on the
+    /// button stops) and the alert edited to show the outcome in place of its buttons. A press from
+    /// a chat that is not linked is only answered.
+    void staff_action(const json::object& event, sdk::emitter& out) {
+        if (!sdk::has_type(event, telegram::callback_event)) return;
+        auto* data = sdk::string_field(event, "data");
+        auto parsed = data ? telegram::parse_alert_callback(*data) : std::nullopt;
+        const std::string callback_id = sdk::string_field(event, "callback_query_id")
+                                            ? std::string(*sdk::string_field(event, "callback_query_id")) : "";
+        auto answer = [&](std::string text) {
+            out.emit({{"type", telegram::answer_callback}, {"channel", event.at("channel")},
+                      {"callback_query_id", callback_id}, {"text", std::move(text)}});
+        };
+        if (!parsed) return;
+        const std::string chat = event.contains("chat_id") ? json_text(event.at("chat_id")) : "";
+        auto staff = chat.empty() ? std::nullopt : host_.kv_get(telegram::chat_staff_key(chat), sdk::kv_scope::tenant);
+        if (!staff) return answer("This chat is not linked to a staff member.");
+        auto& [action, ref] = *parsed;
+        json::object ev{{"type", telegram::staff_action}, {"staff", *staff}, {"action", action}, {"ref", ref},
+                        {"chat_id", chat}};
+        const std::string message_id = event.contains("message_id") ? json_text(event.at("message_id")) : "";
+        if (!message_id.empty() && message_id.find_first_not_of("0123456789") == std::string::npos &&
+            message_id.size() < 16) {
+            const int64_t m = std::stoll(message_id);
+            ev["message_id"] = m;
+            std::string text = host_.kv_get(telegram::alert_key(chat, message_id), sdk::kv_scope::tenant).value_or("");
+            text += (text.empty() ? "" : "\n\n") + std::string("\u2714 ") + action + " (" + *staff + ")";
+            out.emit({{"type", telegram::edit_message}, {"channel", event.at("channel")}, {"chat_id", chat},
+                      {"message_id", m}, {"text", text}});
+        }
+        out.emit(ev);
+        answer("Done: " + action);
+    }
+
+    static std::string json_text(const json::value& v) {
+        return v.is_string() ? std::string(v.as_string()) : json::serialize(v);
+    }
+
     /// Stage `link` (on a staff bot's message.received): `/start <code>` consumes a link code
     /// minted by telegram.link_code, once, and links the sender's chat to the staff id.
-    void run_stage(const sdk::call& call, std::string_view stage, const json::object& event, sdk::emitter& out) override {
-        if (stage != "link") throw sdk::plugin_error(sdk::error_kind::final, "unknown stage 'telegram." + std::string(stage) + "'");
+    void link(const sdk::call& call, const json::object& event, sdk::emitter& out) {
         if (!sdk::has_type(event, events::message_received)) return;
         auto* text = sdk::string_field(event, "text");
         const std::string code = text ? telegram::start_code(*text) : "";
@@ -79,10 +124,12 @@ public:
             return reply("This link was already used. Ask for a new one.");
         }
         host_.kv_put(telegram::staff_chat_key(*staff), chat, 0, scope);
+        host_.kv_put(telegram::chat_staff_key(chat), *staff, 0, scope);
         out.emit({{"type", telegram::staff_linked}, {"staff", *staff}, {"chat_id", chat}});
         reply("Linked: alerts for you will arrive in this chat.");
     }
 
+public:
     json::object execute(const sdk::call& call, const json::object& command) override {
         if (sdk::has_type(command, telegram::link_code)) return mint_link_code(command);
         if (token_.empty())
@@ -99,20 +146,49 @@ public:
             telegram::read_answer(host_.http(telegram::build_answer_callback(command, api_base_, token_, timeout)));
             return {};
         }
+        if (sdk::has_type(command, telegram::edit_message)) {
+            telegram::read_answer(host_.http(telegram::build_edit(command, api_base_, token_, timeout)));
+            return {};
+        }
+        if (sdk::has_type(command, telegram::alert)) return send_alert(command, timeout);
         if (!sdk::has_type(command, events::message_send))
             throw sdk::plugin_error(sdk::error_kind::final,
-                                    "telegram executes message.send, telegram.answer_callback and telegram.set_webhook");
-        json::value result = telegram::read_answer(host_.http(telegram::build_send(command, api_base_, token_, timeout)));
-        const json::object* sent = result.if_object();
-        const json::object* chat = sent && sent->contains("chat") ? sent->at("chat").if_object() : nullptr;
-        if (!sent || !chat || !sent->contains("message_id"))
-            throw sdk::plugin_error(sdk::error_kind::retryable, "sendMessage answered without the sent Message");
+                                    "telegram executes message.send, telegram.alert, telegram.edit_message, "
+                                    "telegram.answer_callback, telegram.set_webhook and telegram.link_code");
+        auto [chat, message_id] = sent_message(host_.http(telegram::build_send(command, api_base_, token_, timeout)));
         host_.metric("messages_sent");
-        return {{"provider_message_id",
-                 json::serialize(chat->at("id")) + ":" + json::serialize(sent->at("message_id"))}};
+        return {{"provider_message_id", chat + ":" + message_id}};
     }
 
 private:
+    /// The chat id and message_id of the Message a send answered with.
+    static std::pair<std::string, std::string> sent_message(const sdk::http_response& response) {
+        json::value result = telegram::read_answer(response);
+        const json::object* sent = result.if_object();
+        const json::object* chat = sent && sent->contains("chat") ? sent->at("chat").if_object() : nullptr;
+        if (!sent || !chat || !sent->contains("message_id"))
+            throw sdk::plugin_error(sdk::error_kind::retryable, "the Bot API answered without the sent Message");
+        return {json::serialize(chat->at("id")), json::serialize(sent->at("message_id"))};
+    }
+
+    json::object send_alert(const json::object& command, unsigned timeout) {
+        auto* staff = sdk::string_field(command, "staff");
+        if (!staff) throw sdk::plugin_error(sdk::error_kind::invalid, "telegram.alert needs \"staff\"");
+        auto chat = host_.kv_get(telegram::staff_chat_key(*staff), sdk::kv_scope::tenant);
+        if (!chat)
+            throw sdk::plugin_error(sdk::error_kind::final,
+                                    "staff '" + std::string(*staff) + "' has no linked chat: mint a code with "
+                                    "`switchboard telegram link-code` and have them send /start <code> to the bot",
+                                    "staff_not_linked");
+        auto [chat_id, message_id] = sent_message(host_.http(telegram::build_alert(command, *chat, api_base_, token_, timeout)));
+        // Kept 30 days: what the edit after a button press starts from.
+        host_.kv_put(telegram::alert_key(chat_id, message_id), std::string(command.at("text").as_string()),
+                     30LL * 86'400'000, sdk::kv_scope::tenant);
+        host_.metric("alerts_sent");
+        return {{"provider_message_id", chat_id + ":" + message_id}, {"chat_id", chat_id},
+                {"message_id", std::stoll(message_id)}};
+    }
+
     json::object mint_link_code(const json::object& command) const {
         auto* staff = sdk::string_field(command, "staff");
         if (!staff) throw sdk::plugin_error(sdk::error_kind::invalid, "telegram.link_code needs \"staff\"");
@@ -156,11 +232,11 @@ const sdk::plugin_info info{
                   .description = "messages per chat (Bot API FAQ: avoid more than one message per second in a chat)"},
                  {.name = "rate_limit_per_group", .type = setting_type::rate, .default_value = "20/1m",
                   .description = "messages per group chat (Bot API FAQ: no more than 20 messages per minute)"}},
-    .stages = {"link"},
+    .stages = {"link", "staff_action"},
     .commands = {events::message_send.data(), telegram::answer_callback.data(), telegram::set_webhook.data(),
-                 telegram::link_code.data()},
+                 telegram::link_code.data(), telegram::alert.data(), telegram::edit_message.data()},
     .events = {events::message_received.data(), telegram::edited_event.data(), telegram::callback_event.data(),
-               telegram::staff_linked.data(), events::webhook_unhandled.data()},
+               telegram::staff_linked.data(), telegram::staff_action.data(), events::webhook_unhandled.data()},
     .rate_limits = {{.setting = "rate_limit", .scope = sdk::rate_scope::account},
                     {.setting = "rate_limit_per_chat", .scope = sdk::rate_scope::recipient},
                     // Group and supergroup chat ids are negative.

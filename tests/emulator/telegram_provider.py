@@ -1,5 +1,7 @@
 """Telegram Bot API emulator (core.telegram.org/bots/api): POST /bot<token>/sendMessage,
-/bot<token>/answerCallbackQuery and /bot<token>/setWebhook (https URLs only), mounted at /telegram (a tenant's api_base is <emulator>/telegram).
+sendPhoto, sendVideo, sendAudio, sendDocument (the file as a URL), editMessageText,
+answerCallbackQuery and setWebhook (https URLs only), mounted at /telegram (a tenant's api_base is
+<emulator>/telegram).
 
 Answers as the Bot API does: {"ok": true, "result": ...} or {"ok": false, "error_code",
 "description", "parameters"?}. Unknown tokens get 401 "Unauthorized", a missing chat_id or text 400
@@ -28,7 +30,9 @@ def bot_error(code: int, description: str, retry_after: int | None = None) -> di
 class TelegramProvider(Provider):
     name = "telegram"
     mount = "/telegram"
-    _path = re.compile(r"^/bot([^/]+)/(sendMessage|answerCallbackQuery|setWebhook)$")
+    _path = re.compile(r"^/bot([^/]+)/(sendMessage|sendPhoto|sendVideo|sendAudio|sendDocument|editMessageText|"
+                       r"answerCallbackQuery|setWebhook)$")
+    _media = {"sendPhoto": "photo", "sendVideo": "video", "sendAudio": "audio", "sendDocument": "document"}
 
     def __init__(self, tokens: Iterable[str] | None = None):
         super().__init__()
@@ -78,7 +82,20 @@ class TelegramProvider(Provider):
         chat_id, text = body.get("chat_id"), body.get("text")
         if not chat_id:
             return Response(400, bot_error(400, "Bad Request: chat_id is empty"))
-        if not text:
+        if method == "editMessageText":
+            if not isinstance(body.get("message_id"), int) or not text:
+                return Response(400, bot_error(400, "Bad Request: message to edit not found"))
+            record.update(chat_id=str(chat_id), text=text, message_id=body["message_id"],
+                          reply_markup=body.get("reply_markup"))
+            return Response(200, {"ok": True, "result": {"message_id": body["message_id"], "date": int(time.time()),
+                                                         "chat": {"id": int(chat_id), "type": "private"}, "text": text}})
+        if method in self._media:
+            field = self._media[method]
+            if not str(body.get(field, "")).startswith(("http://", "https://")):
+                return Response(400, bot_error(400, f"Bad Request: wrong {field} URL"))
+            record[field] = body[field]
+            text = body.get("caption", "")
+        elif not text:
             return Response(400, bot_error(400, "Bad Request: message text is empty"))
         message_id = next(self._message_ids)
         record.update(chat_id=str(chat_id), text=text, reply_markup=body.get("reply_markup"), message_id=message_id)

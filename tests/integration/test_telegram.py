@@ -44,7 +44,9 @@ class TelegramTest(DaemonTestCase):
                 "templates": {"locale": "en"},
             },
             "routes": [{"on": "message.received", "when": {"channel": ["telegram"]}, "run": ["templates.reply"]},
-                       {"on": "message.received", "when": {"channel": ["staff-bot"]}, "run": ["staff-bot.link"]}],
+                       {"on": "message.received", "when": {"channel": ["staff-bot"]}, "run": ["staff-bot.link"]},
+                       {"on": "telegram.callback", "when": {"channel": ["staff-bot"]},
+                        "run": ["staff-bot.staff_action"]}],
         }
         self.start_daemon(config)
 
@@ -129,3 +131,68 @@ class TelegramTest(DaemonTestCase):
         self.assertEqual(self.update(self.text_update(7002, f"/start {code}"), instance="staff-bot").status, 200)
         again = wait_until(lambda: self.sends_to(7002), message="the refusal of a used code")
         self.assertIn("already used", again[0]["text"])
+
+    def link_staff(self, staff: str, chat_id: int) -> None:
+        minted = run_cli(["telegram", "link-code", "--config", str(self.daemon.config_path), "--tenant", "bot",
+                          "--instance", "staff-bot", "--staff", staff])
+        self.assertEqual(minted.returncode, 0, minted.stderr)
+        code = json.loads(minted.stdout)["code"]
+        self.assertEqual(self.update(self.text_update(chat_id, f"/start {code}"), instance="staff-bot").status, 200)
+        wait_until(lambda: self.db.query("SELECT v FROM kv WHERE tenant = 'bot' AND plugin = '@tenant' AND "
+                                         f"k = 'telegram.chat-staff:{chat_id}'"), message="the staff link")
+
+    def test_a_staff_alert_s_button_emits_the_action_answers_the_callback_and_edits_the_alert(self) -> None:
+        self.link_staff("nurse-7", 7101)
+        alert = {"staff": "nurse-7", "text": "New appointment: Bold, Tue 14:00", "ref": "appt-42",
+                 "actions": [{"title": "Confirm", "action": "confirm"}, {"title": "Reject", "action": "reject"}]}
+        sent = run_cli(["command", "--config", str(self.daemon.config_path), "--tenant", "bot", "--instance",
+                        "staff-bot", "telegram.alert", json.dumps(alert)])
+        self.assertEqual(sent.returncode, 0, sent.stderr)
+        message_id = json.loads(sent.stdout)["message_id"]
+        delivered = [r for r in self.sends_to(7101) if r.get("reply_markup")]
+        self.assertEqual(delivered[-1]["reply_markup"]["inline_keyboard"][0],
+                         [{"text": "Confirm", "callback_data": "sb:confirm:appt-42"},
+                          {"text": "Reject", "callback_data": "sb:reject:appt-42"}])
+        press = {"update_id": next_update_id(),
+                 "callback_query": {"id": "cbq-7101-1", "from": {"id": 7101, "first_name": "Nurse"},
+                                    "chat_instance": "-1", "data": "sb:confirm:appt-42",
+                                    "message": {"message_id": message_id, "date": 1700000000,
+                                                "chat": {"id": 7101, "type": "private"},
+                                                "text": alert["text"]}}}
+        for _ in range(2):  # a redelivered press acts once
+            self.assertEqual(self.update(press, instance="staff-bot").status, 200)
+        action = wait_until(lambda: self.db.query("SELECT payload FROM events WHERE tenant = 'bot' AND "
+                                                  "type = 'telegram.staff_action'"), message="the staff action event")
+        self.assertEqual(len(action), 1)
+        fields = json.loads(action[0][0])
+        self.assertEqual((fields["staff"], fields["action"], fields["ref"]), ("nurse-7", "confirm", "appt-42"))
+        answered = wait_until(lambda: self.bot_api.accepted(method_name="answerCallbackQuery"),
+                              message="answerCallbackQuery")
+        self.assertEqual(answered[0]["callback_query_id"], "cbq-7101-1")
+        edited = wait_until(lambda: self.bot_api.accepted(method_name="editMessageText"), message="editMessageText")
+        self.assertEqual(edited[0]["message_id"], message_id)
+        self.assertEqual(edited[0]["chat_id"], "7101")
+        self.assertIn("New appointment: Bold, Tue 14:00", edited[0]["text"])
+        self.assertIn("confirm (nurse-7)", edited[0]["text"])
+        self.assertIsNone(edited[0]["reply_markup"])  # the buttons are gone
+        self.assertEqual(len(self.bot_api.accepted(method_name="editMessageText")), 1)
+
+    def test_an_alert_for_a_staff_member_without_a_linked_chat_fails_clearly(self) -> None:
+        result = run_cli(["command", "--config", str(self.daemon.config_path), "--tenant", "bot", "--instance",
+                          "staff-bot", "telegram.alert", json.dumps({"staff": "nobody", "text": "x"})])
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("staff 'nobody' has no linked chat", result.stderr)
+
+    def test_photos_and_quick_replies_are_sent_the_telegram_way(self) -> None:
+        self.assertEqual(self.update(self.text_update(5101)).status, 200)
+        wait_until(lambda: self.sends_to(5101), message="the first reply")
+        reply = {"type": "message.send", "channel": "telegram", "recipient": {"provider_id": "5101"},
+                 "text": "Our menu", "attachment": {"type": "image", "url": "https://cdn.example.test/menu.jpg"},
+                 "quick_replies": [{"title": "Book"}, {"title": "Prices"}]}
+        result = run_cli(["command", "--config", str(self.daemon.config_path), "--tenant", "bot", "--instance",
+                          "telegram", "message.send", json.dumps(reply)])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        photo = self.bot_api.accepted(method_name="sendPhoto")
+        self.assertEqual(photo[0]["photo"], "https://cdn.example.test/menu.jpg")
+        self.assertEqual(photo[0]["text"], "Our menu")
+        self.assertEqual(photo[0]["reply_markup"]["keyboard"], [[{"text": "Book"}], [{"text": "Prices"}]])

@@ -1,6 +1,8 @@
 // Telegram Bot API: Update objects in, sendMessage / answerCallbackQuery out (core.telegram.org/bots/api).
 #include <switchboard/telegram/update.hpp>
 
+#include <switchboard/sdk/reply.hpp>
+
 #include <switchboard/sdk/events.hpp>
 #include <switchboard/sdk/text.hpp>
 
@@ -162,26 +164,91 @@ sdk::http_call build_send(const json::object& command, std::string_view api_base
                           unsigned timeout_ms) {
     const json::object* recipient = object_at(command, "recipient");
     const std::string chat_id = recipient ? string_at(*recipient, "provider_id") : "";
-    const std::string text = string_at(command, "text");
-    if (chat_id.empty() || text.empty())
-        throw plugin_error(error_kind::invalid, "message.send needs recipient.provider_id (the chat id) and a non-empty text");
-    json::object body{{"chat_id", chat_id}, {"text", text}};
+    sdk::reply::rich_reply r = sdk::reply::read(command);
+    if (chat_id.empty() || (r.text.empty() && !r.file))
+        throw plugin_error(error_kind::invalid,
+                           "message.send needs recipient.provider_id (the chat id) and a text or an attachment");
+    json::object body{{"chat_id", chat_id}};
+    std::string method = "sendMessage";
+    if (r.file) {
+        // Bot API "sendPhoto" / "sendVideo" / "sendAudio" / "sendDocument": the file by URL, the text as caption.
+        const std::string& t = r.file->type;
+        std::string field = t == "image" ? "photo" : t == "video" ? "video" : t == "audio" ? "audio" : "document";
+        method = field == "photo" ? "sendPhoto" : field == "video" ? "sendVideo" : field == "audio" ? "sendAudio" : "sendDocument";
+        body[field] = r.file->url;
+        if (!r.text.empty()) body["caption"] = r.text.substr(0, 1024);  // Bot API: 0-1024 characters
+    } else {
+        body["text"] = r.text;
+    }
     if (auto reply = string_at(command, "in_reply_to"); !reply.empty())
         if (auto colon = reply.find(':'); colon != std::string::npos && reply.substr(0, colon) == chat_id)
             body["reply_parameters"] = {{"message_id", std::stoll(reply.substr(colon + 1))}, {"allow_sending_without_reply", true}};
-    if (auto* buttons = command.if_contains("buttons"); buttons && buttons->is_array() && !buttons->as_array().empty()) {
+    if (!r.buttons.empty()) {
         json::array rows;
-        for (auto& b : buttons->as_array()) {
-            const json::object* o = b.if_object();
-            if (!o) continue;
-            json::object key{{"text", string_at(*o, "title")}};
-            if (auto url = string_at(*o, "url"); !url.empty()) key["url"] = url;
-            else key["callback_data"] = string_at(*o, "payload").substr(0, 64); // Bot API: 1-64 bytes
+        for (auto& b : r.buttons) {
+            json::object key{{"text", b.title}};
+            if (!b.url.empty()) key["url"] = b.url;
+            else key["callback_data"] = (b.payload.empty() ? b.title : b.payload).substr(0, 64);  // Bot API: 1-64 bytes
             rows.push_back(json::array{std::move(key)});
         }
         body["reply_markup"] = {{"inline_keyboard", std::move(rows)}};
+    } else if (!r.quick_replies.empty()) {
+        // A reply keyboard: the customer's tap arrives as an ordinary message with the title as text.
+        json::array rows;
+        for (auto& q : r.quick_replies) rows.push_back(json::array{json::object{{"text", q.title}}});
+        body["reply_markup"] = {{"keyboard", std::move(rows)}, {"one_time_keyboard", true}, {"resize_keyboard", true}};
     }
+    return bot_call(api_base, token, method, body, timeout_ms);
+}
+
+sdk::http_call build_alert(const json::object& command, std::string_view chat_id, std::string_view api_base,
+                           std::string_view token, unsigned timeout_ms) {
+    const std::string text = string_at(command, "text"), ref = string_at(command, "ref");
+    if (text.empty()) throw plugin_error(error_kind::invalid, "telegram.alert needs \"text\"");
+    json::array rows;
+    if (auto* actions = command.if_contains("actions"); actions && actions->is_array()) {
+        json::array row;
+        for (auto& a : actions->as_array()) {
+            const json::object* o = a.if_object();
+            std::string title = o ? string_at(*o, "title") : "", action = o ? string_at(*o, "action") : "";
+            if (title.empty() || action.empty())
+                throw plugin_error(error_kind::invalid, "every telegram.alert action needs \"title\" and \"action\"");
+            std::string data = alert_callback_data(action, ref);
+            if (data.empty())
+                throw plugin_error(error_kind::invalid, "telegram.alert action and ref must fit Telegram's 64-byte "
+                                                        "callback_data without ':' in the action");
+            row.push_back(json::object{{"text", title}, {"callback_data", data}});
+        }
+        if (!row.empty()) rows.push_back(std::move(row));
+    }
+    json::object body{{"chat_id", chat_id}, {"text", text}};
+    if (!rows.empty()) body["reply_markup"] = {{"inline_keyboard", std::move(rows)}};
     return bot_call(api_base, token, "sendMessage", body, timeout_ms);
+}
+
+sdk::http_call build_edit(const json::object& command, std::string_view api_base, std::string_view token,
+                          unsigned timeout_ms) {
+    const std::string chat_id = string_at(command, "chat_id"), text = string_at(command, "text");
+    auto* id = command.if_contains("message_id");
+    if (chat_id.empty() || text.empty() || !id || !id->is_int64())
+        throw plugin_error(error_kind::invalid, "telegram.edit_message needs chat_id, message_id and text");
+    // Without reply_markup the inline keyboard goes: the outcome replaces the buttons.
+    return bot_call(api_base, token, "editMessageText",
+                    {{"chat_id", chat_id}, {"message_id", id->as_int64()}, {"text", text}}, timeout_ms);
+}
+
+std::string alert_callback_data(std::string_view action, std::string_view ref) {
+    if (action.empty() || action.find(':') != std::string_view::npos) return "";
+    std::string data = "sb:" + std::string(action) + ":" + std::string(ref);
+    return data.size() <= 64 ? data : "";
+}
+
+std::optional<std::pair<std::string, std::string>> parse_alert_callback(std::string_view data) {
+    if (data.substr(0, 3) != "sb:") return std::nullopt;
+    auto rest = data.substr(3);
+    auto colon = rest.find(':');
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    return std::pair{std::string(rest.substr(0, colon)), std::string(rest.substr(colon + 1))};
 }
 
 sdk::http_call build_answer_callback(const json::object& command, std::string_view api_base, std::string_view token,

@@ -239,3 +239,31 @@ TEST_CASE("telegram: a staff link code is minted once and consumed once by /star
     CHECK(switchboard::telegram::start_code("/start a b").empty());
     CHECK(switchboard::telegram::start_code("/startx").empty());
 }
+
+TEST_CASE("telegram: alert buttons carry 'sb:<action>:<ref>' within the Bot API's 64 bytes", "[telegram]") {
+    namespace tg = switchboard::telegram;
+    CHECK(tg::alert_callback_data("confirm", "appt-42") == "sb:confirm:appt-42");
+    CHECK(tg::alert_callback_data("", "x").empty());
+    CHECK(tg::alert_callback_data("a:b", "x").empty());
+    CHECK(tg::alert_callback_data("confirm", std::string(60, 'r')).empty());
+    auto parsed = tg::parse_alert_callback("sb:reject:appt:7");
+    REQUIRE(parsed);
+    CHECK(parsed->first == "reject");
+    CHECK(parsed->second == "appt:7");
+    CHECK_FALSE(tg::parse_alert_callback("Data from button callback"));
+    CHECK_FALSE(tg::parse_alert_callback("sb::x"));
+    auto call = tg::build_alert(json::parse(R"({"text":"New booking","ref":"b1","actions":[{"title":"OK","action":"ok"}]})")
+                                    .as_object(),
+                                "7001", "https://tg.example.test", token, 1000);
+    CHECK(call.url == "https://tg.example.test/bot" + token + "/sendMessage");
+    CHECK(json::parse(call.body).at("reply_markup") ==
+          json::parse(R"({"inline_keyboard":[[{"text":"OK","callback_data":"sb:ok:b1"}]]})"));
+    CHECK_THROWS_AS(tg::build_alert(json::parse(R"({"text":"x","actions":[{"title":"OK"}]})").as_object(), "1",
+                                    "https://t", token, 1),
+                    switchboard::sdk::plugin_error);
+    auto edit = tg::build_edit(json::parse(R"({"chat_id":"7001","message_id":5,"text":"done"})").as_object(),
+                               "https://tg.example.test", token, 1000);
+    CHECK(json::parse(edit.body) == json::parse(R"({"chat_id":"7001","message_id":5,"text":"done"})"));
+    CHECK_THROWS_AS(tg::build_edit(json::parse(R"({"chat_id":"7001","text":"done"})").as_object(), "https://t", token, 1),
+                    switchboard::sdk::plugin_error);
+}
