@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 shared="$repo/../shared/fixtures"
 fuzz_bin="$build_dir/tests/fuzz"
-fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form fuzz_telegram_update fuzz_whatsapp_webhook fuzz_twilio_webhook"
+fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form fuzz_telegram_update fuzz_whatsapp_webhook fuzz_twilio_webhook fuzz_tiktok_webhook"
 
 for f in $fuzzers; do
     if [ ! -x "$fuzz_bin/$f" ]; then
@@ -106,6 +106,15 @@ seed_twilio_webhook() {
     printf '%s' 'MessageSid=SM1&From=whatsapp%3A%2B976&To=whatsapp%3A%2B1&Body=hi&NumMedia=1&MediaUrl0=https%3A%2F%2Fm&MediaContentType0=image%2Fpng' >"$1/inbound"
     printf '%s' 'MessageSid=SM1&MessageStatus=undelivered&ErrorCode=21610&To=%2B1' >"$1/status"
     printf '%s' '{"code":21610,"message":"Attempt to send to unsubscribed recipient","status":400}' >"$1/error"
+}
+
+seed_tiktok_webhook() {
+    if [ -d "$shared" ]; then
+        copy_seeds "$1" "$shared"/tiktok/*.json
+    fi
+    printf '%s' '{"client_key":"ck","event":"im_receive_msg","create_time":1,"user_openid":"biz","content":"{\"type\":\"text\",\"message_id\":\"m1\",\"timestamp\":1700000000000,\"conversation_id\":\"c1\",\"text\":{\"body\":\"hi\"},\"from_user\":{\"id\":\"u1\"},\"to_user\":{\"id\":\"biz\"}}"}' >"$1/dm"
+    printf '%s' '{"client_key":"ck","event":"im_mark_read_msg","user_openid":"biz","content":"{\"conversation_id\":\"c1\",\"read\":{\"last_read_timestamp\":1700000000000},\"from_user\":{\"id\":\"u1\"}}"}' >"$1/read"
+    printf '%s' '{"code":0,"message":"OK","data":{"message":{"message_id":"m2"}}}' >"$1/answer"
 }
 
 seed_form() {
