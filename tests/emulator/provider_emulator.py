@@ -395,6 +395,7 @@ class GraphProvider(Provider):
     _path = re.compile(r"^/v(\d+)\.(\d+)/([^/]+)/messages/?$")
     _conversations_path = re.compile(r"^/v(\d+)\.(\d+)/([^/]+)/conversations/?$")
     _node_path = re.compile(r"^/v(\d+)\.(\d+)/([^/]+)/?$")
+    _comments_path = re.compile(r"^/v(\d+)\.(\d+)/([^/]+)/comments/?$")
     _platforms = {"messenger", "instagram"}
     detail_limit = 20  # Conversations API: details only for the 20 most recent messages
     page_size = 25     # messages per page of /<conversation-id>?fields=messages
@@ -409,6 +410,7 @@ class GraphProvider(Provider):
         self.page_ids = set(page_ids) if page_ids is not None else None
         self.accounts = dict(accounts or {})
         self._mid_counter = itertools.count(1)
+        self._privately_replied: set[str] = set()  # Private Replies: one per comment
 
     def matches(self, path: str) -> bool:
         return path.startswith("/v") and re.match(r"^/v\d+\.\d+/", path) is not None
@@ -503,6 +505,8 @@ class GraphProvider(Provider):
     def handle(self, request: Request, record: dict[str, Any]) -> Response:
         if request.method == "GET" and not self._path.match(request.path):
             return self._handle_read(request, record)
+        if request.method == "POST" and (comments := self._comments_path.match(request.path)):
+            return self._reply_publicly(request, comments.group(3), record)
         match = self._path.match(request.path)
         if not match:
             return Response(400, graph_error(
@@ -566,9 +570,31 @@ class GraphProvider(Provider):
         if metadata is not None and (not isinstance(metadata, str) or len(metadata) > 1000):
             return Response(400, graph_error("(#100) Param message[metadata] must be a string of at most 1000 characters", 100))
 
+        if "comment_id" in recipient:
+            # Messenger Platform "Private Replies": one message per comment.
+            with self._lock:
+                if recipient["comment_id"] in self._privately_replied:
+                    return Response(400, graph_error("(#10900) Activity already replied to", 10900))
+                self._privately_replied.add(recipient["comment_id"])
+            record["private_reply_to"] = recipient["comment_id"]
         message_id = f"m_{next(self._mid_counter)}_{secrets.token_urlsafe(18)}"
         record["message_id"] = message_id
         return Response(200, {"recipient_id": record["recipient"], "message_id": message_id})
+
+    def _reply_publicly(self, request: Request, comment_id: str, record: dict[str, Any]) -> Response:
+        """POST /<comment-id>/comments {"message"}: a public reply under a comment (Graph API
+        "Comments" edge); answers {"id": the new comment's id}."""
+        try:
+            body = self._parse_body(request)
+        except (ValueError, UnicodeDecodeError):
+            return Response(400, graph_error("(#100) The request body is not valid JSON", 100))
+        record.update(endpoint="comments", comment_id=comment_id, text=body.get("message"),
+                      token=self._token(request, body))
+        if (refused := self._refuse_token(record["token"])) is not None:
+            return refused
+        if not isinstance(body.get("message"), str) or not body["message"].strip():
+            return Response(400, graph_error("(#100) The parameter message is required", 100))
+        return Response(200, {"id": f"{comment_id}_{next(self._mid_counter)}"})
 
 
     # ---- Conversations API (read-only, over the messages accepted above) --------------------

@@ -168,12 +168,23 @@ sdk::http_call prepare_send(const json::object& command, const channel_config& c
                                                   where_to_set(profile, setting::page_access_token) +
                                                   "): cannot send on the " + std::string(profile.channel) +
                                                   " channel; set it to a page access token with messaging permission");
-    check_messaging_window(int_field(command, "last_inbound_ms"), now_ms, config.messaging_window_ms);
+    auto* recipient = command.if_contains("recipient");
+    bool private_reply = recipient && recipient->is_object() && recipient->as_object().contains("comment_id");
+    if (private_reply) {
+        // Messenger Platform "Private Replies": one message per comment, within 7 days of it.
+        auto created = int_field(command, "comment_created_ms");
+        if (created && now_ms - *created > private_reply_window_ms)
+            throw plugin_error(error_kind::final, "a private reply is allowed only within 7 days of the comment",
+                               "private_reply_window");
+    } else {
+        check_messaging_window(int_field(command, "last_inbound_ms"), now_ms, config.messaging_window_ms);
+    }
     send_options opts;
     opts.graph_api_base = config.graph_api_base;
     opts.page_access_token = config.page_access_token;
     opts.timeout_ms = static_cast<unsigned>(std::min<int64_t>(config.send_timeout_ms, 0xFFFFFFFFLL));
     opts.include_metadata = profile.send_metadata;
+    opts.button_template = profile.pages_features;
     return build_send_request(command, opts);
 }
 
@@ -233,10 +244,65 @@ void meta_channel::handle_webhook(const sdk::request& request, sdk::webhook_resu
     result.respond(out.status, out.body, out.content_type);
 }
 
-json::object meta_channel::execute(const sdk::call&, const json::object& command) {
-    return execute_send(command, config_, profile_, host_.now_ms(),
-                        [this](const sdk::http_call& call) { return host_.http(call); },
+json::object meta_channel::execute(const sdk::call& call, const json::object& command) {
+    auto http = [this](const sdk::http_call& c) { return host_.http(c); };
+    if (sdk::has_type(command, comment_reply_command) && profile_.pages_features) {
+        if (config_.page_access_token.empty())
+            throw plugin_error(error_kind::final, "page_access_token is not set: cannot answer comments", "not_configured");
+        send_options opts;
+        opts.graph_api_base = config_.graph_api_base;
+        opts.page_access_token = config_.page_access_token;
+        opts.timeout_ms = static_cast<unsigned>(std::min<int64_t>(config_.send_timeout_ms, 0xFFFFFFFFLL));
+        try {
+            return read_comment_response(http(build_comment_reply(command, opts)));
+        } catch (const plugin_error& e) {
+            throw plugin_error(e.kind(), redact(e.what(), config_.page_access_token), e.code());
+        }
+    }
+    if (auto* r = command.if_contains("recipient"); r && r->is_object())
+        if (auto* comment = r->as_object().if_contains("comment_id"); comment && comment->is_string()) {
+            // One private reply per comment, whichever route asks: the first call's key holds the claim.
+            const std::string key = "meta.private-reply:" + std::string(comment->as_string());
+            const std::string mine = call.idempotency_key().empty() ? "-" : call.idempotency_key();
+            auto held = host_.kv_get(key);
+            if (held && *held != mine)
+                throw plugin_error(error_kind::final, "this comment already had its private reply", "private_reply_used");
+            if (!held) host_.kv_put(key, mine, private_reply_window_ms);
+        }
+    return execute_send(command, config_, profile_, host_.now_ms(), http,
                         [this](sb_log_level level, const std::string& line) { host_.log(level, line); });
+}
+
+void meta_channel::run_stage(const sdk::call& call, std::string_view stage, const json::object& event,
+                             sdk::emitter& out) {
+    if (stage != "comment_reply" || !profile_.pages_features)
+        throw plugin_error(error_kind::final, "unknown stage '" + std::string(profile_.channel) + "." + std::string(stage) + "'");
+    if (!sdk::has_type(event, comment_received)) return;
+    auto text_param = [&](std::string_view name) {
+        auto* v = call.params().if_contains(name);
+        std::string t = v && v->is_string() ? std::string(v->as_string()) : "";
+        std::string who;
+        if (auto* c = event.if_contains("contact"); c && c->is_object())
+            if (auto* n = c->as_object().if_contains("name"); n && n->is_string()) who = std::string(n->as_string());
+        for (size_t at; (at = t.find("{{name}}")) != std::string::npos;) t.replace(at, 8, who);
+        return t;
+    };
+    const std::string private_text = text_param("private"), public_text = text_param("public");
+    if (private_text.empty() && public_text.empty())
+        throw plugin_error(error_kind::invalid,
+                           "stage " + std::string(profile_.channel) + ".comment_reply needs with: {private: ..., public: ...}");
+    const json::value comment = event.at("comment_id");
+    if (!private_text.empty()) {
+        json::object send{{"type", sdk::events::message_send},
+                          {"channel", event.at("channel")},
+                          {"recipient", {{"provider_id", event.at("contact").at("provider_id")}, {"comment_id", comment}}},
+                          {"text", private_text}};
+        if (auto* ts = event.if_contains("timestamp_ms")) send["comment_created_ms"] = *ts;
+        out.emit(send);
+    }
+    if (!public_text.empty())
+        out.emit({{"type", comment_reply_command}, {"channel", event.at("channel")}, {"comment_id", comment},
+                  {"text", public_text}});
 }
 
 }  // namespace switchboard::meta

@@ -1,5 +1,7 @@
 #include <switchboard/meta/graph.hpp>
 
+#include <switchboard/sdk/reply.hpp>
+
 #include <array>
 #include <cmath>
 
@@ -57,23 +59,69 @@ std::string_view hint_for(const graph_error& e) {
 
 }  // namespace
 
+namespace {
+
+/// The Send API message object for the reply fields of a command (sdk/reply.hpp), Messenger
+/// Platform "Send API" reference: quick_replies (13 at most, titles of 20 characters), the button
+/// template (3 buttons, 640 characters of text) where the profile has it, an attachment by URL
+/// alone; what does not fit degrades to text (choices as a numbered list, the URL under the text).
+json::object message_object(const sdk::reply::rich_reply& r, const send_options& options) {
+    auto fits = [](const std::vector<sdk::reply::button>& choices, size_t max, bool urls_allowed) {
+        if (choices.empty() || choices.size() > max) return false;
+        for (auto& b : choices)
+            if (b.title.size() > 20 || (!urls_allowed && !b.url.empty())) return false;
+        return true;
+    };
+    if (r.file && r.text.empty() && r.buttons.empty() && r.quick_replies.empty()) {
+        const std::string& t = r.file->type;
+        std::string type = t == "image" || t == "video" || t == "audio" ? t : "file";
+        return {{"attachment", {{"type", type}, {"payload", {{"url", r.file->url}, {"is_reusable", true}}}}}};
+    }
+    if (options.button_template && !r.buttons.empty() && !r.text.empty() && r.text.size() <= 640 &&
+        fits(r.buttons, 3, true)) {
+        json::array buttons;
+        for (auto& b : r.buttons) {
+            if (!b.url.empty()) buttons.push_back({{"type", "web_url"}, {"url", b.url}, {"title", b.title}});
+            else buttons.push_back({{"type", "postback"}, {"title", b.title}, {"payload", b.payload.empty() ? b.title : b.payload}});
+        }
+        return {{"attachment", {{"type", "template"},
+                                {"payload", {{"template_type", "button"}, {"text", r.text}, {"buttons", std::move(buttons)}}}}}};
+    }
+    const auto& choices = r.choices();
+    if (!r.text.empty() && fits(choices, 13, false)) {
+        json::array quick;
+        for (auto& q : choices)
+            quick.push_back({{"content_type", "text"}, {"title", q.title}, {"payload", q.payload.empty() ? q.title : q.payload}});
+        json::object m{{"text", r.text}, {"quick_replies", std::move(quick)}};
+        if (r.file) m["text"] = r.text + "\n" + r.file->url;
+        return m;
+    }
+    return {{"text", sdk::reply::numbered_text(r)}};
+}
+
+}  // namespace
+
 sdk::http_call build_send_request(const json::object& command, const send_options& options) {
     auto* recipient_v = command.if_contains("recipient");
     auto* recipient = recipient_v ? recipient_v->if_object() : nullptr;
     const json::string* psid = recipient ? string_field(*recipient, "provider_id") : nullptr;
-    if (!psid || psid->empty())
+    const json::string* comment = recipient ? string_field(*recipient, "comment_id") : nullptr;
+    if ((!psid || psid->empty()) && (!comment || comment->empty()))
         throw plugin_error(error_kind::invalid,
-                           "message.send needs recipient.provider_id (the customer's page-scoped id)");
-    const json::string* text = string_field(command, "text");
-    if (!text || text->empty()) throw plugin_error(error_kind::invalid, "message.send needs a non-empty text");
+                           "message.send needs recipient.provider_id (the customer's page-scoped id) or "
+                           "recipient.comment_id (a private reply)");
+    sdk::reply::rich_reply reply = sdk::reply::read(command);
+    if (reply.templ && reply.text.empty()) reply.text = reply.templ->name;  // no Send API templates by name
+    if (reply.text.empty() && !reply.file) throw plugin_error(error_kind::invalid, "message.send needs a non-empty text");
 
-    json::object message;
-    message["text"] = *text;
+    json::object message = message_object(reply, options);
     if (options.include_metadata)
         if (auto* key = string_field(command, "job_id"); key && !key->empty()) message["metadata"] = *key;
 
     json::object body;
-    body["recipient"] = json::object{{"id", *psid}};
+    // A private reply to a Page comment addresses the comment (Messenger Platform "Private Replies").
+    if (comment && !comment->empty()) body["recipient"] = json::object{{"comment_id", *comment}};
+    else body["recipient"] = json::object{{"id", *psid}};
     // RESPONSE: a reply inside the standard messaging window (the only type a bot reply needs).
     body["messaging_type"] = "RESPONSE";
     body["message"] = std::move(message);
@@ -88,6 +136,35 @@ sdk::http_call build_send_request(const json::object& command, const send_option
     call.body = json::serialize(body);
     call.timeout_ms = options.timeout_ms;
     return call;
+}
+
+sdk::http_call build_comment_reply(const json::object& command, const send_options& options) {
+    const json::string* comment = string_field(command, "comment_id");
+    const json::string* text = string_field(command, "text");
+    if (!comment || comment->empty() || !text || text->empty())
+        throw plugin_error(error_kind::invalid, "messenger.comment_reply needs comment_id and text");
+    sdk::http_call call;
+    call.method = "POST";
+    std::string base(options.graph_api_base);
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    call.url = base + "/" + std::string(*comment) + "/comments";
+    call.headers = {{"Content-Type", "application/json"},
+                    {"Authorization", "Bearer " + std::string(options.page_access_token)}};
+    call.body = json::serialize(json::object{{"message", *text}});
+    call.timeout_ms = options.timeout_ms;
+    return call;
+}
+
+json::object read_comment_response(const sdk::http_response& response) {
+    if (response.status < 200 || response.status >= 300)
+        throw to_plugin_error(parse_graph_error(response.status, response.body));
+    boost::system::error_code ec;
+    json::value v = json::parse(response.body, ec);
+    auto* o = ec ? nullptr : v.if_object();
+    auto* id = o ? string_field(*o, "id") : nullptr;
+    if (!id || id->empty())
+        throw plugin_error(error_kind::final, "the Graph API accepted the comment but answered without its id", "no_id");
+    return {{"comment_id", *id}};
 }
 
 graph_error parse_graph_error(int http_status, std::string_view body) {

@@ -384,9 +384,13 @@ std::vector<json::object> parse_webhook(std::string_view raw_body, const parse_o
             if (auto* arr = c->if_array()) {
                 for (auto& change : *arr) {
                     std::string field;
-                    if (auto* co = change.if_object()) field = string_at(*co, "field").value_or("");
-                    out.push_back(unhandled_event(
-                        channel, "entry.changes (field '" + field + "') is not a messaging event", change));
+                    auto* co = change.if_object();
+                    if (co) field = string_at(*co, "field").value_or("");
+                    if (co && field == "feed" && options.object == "page")
+                        out.push_back(normalize_feed_change(*co, channel, entry_id));
+                    else
+                        out.push_back(unhandled_event(
+                            channel, "entry.changes (field '" + field + "') is not a messaging event", change));
                 }
             } else {
                 out.push_back(unhandled_event(channel, "entry.changes is not an array", *entry));
@@ -395,6 +399,35 @@ std::vector<json::object> parse_webhook(std::string_view raw_body, const parse_o
         if (!any) out.push_back(unhandled_event(channel, "entry has no messaging[], standby[] or changes[]", *entry));
     }
     return out;
+}
+
+json::object normalize_feed_change(const json::object& change, std::string_view channel, std::string_view page_id) {
+    auto* value = object_at(change, "value");
+    if (!value) return unhandled_event(channel, "feed change without value", change);
+    const std::string item = string_at(*value, "item").value_or(""), verb = string_at(*value, "verb").value_or("");
+    if (item != "comment" || verb != "add")
+        return unhandled_event(channel, "feed change: item '" + item + "', verb '" + verb + "' (only new comments are answered)",
+                               change);
+    auto* from = object_at(*value, "from");
+    auto author = from ? id_string(from->if_contains("id")) : std::nullopt;
+    auto comment = id_string(value->if_contains("comment_id"));
+    if (!author || !comment) return unhandled_event(channel, "feed comment without from.id or comment_id", change);
+    if (*author == page_id) return unhandled_event(channel, "the page's own comment " + *comment + " (not answered)", change);
+    json::object ev = base_event(comment_received, channel);
+    ev["account_id"] = page_id;
+    json::object contact{{"provider_id", *author}};
+    if (auto name = string_at(*from, "name"); name && !name->empty()) contact["name"] = *name;
+    ev["contact"] = std::move(contact);
+    ev["comment_id"] = *comment;
+    if (auto post = id_string(value->if_contains("post_id"))) ev["post_id"] = *post;
+    if (auto parent = id_string(value->if_contains("parent_id")); parent && parent != id_string(value->if_contains("post_id")))
+        ev["parent_id"] = *parent;
+    ev["text"] = string_at(*value, "message").value_or("");
+    // created_time is UNIX seconds in feed changes.
+    if (auto t = ms_value(value->if_contains("created_time"))) ev["timestamp_ms"] = *t < 100'000'000'000 ? *t * 1000 : *t;
+    ev["dedupe_key"] = "comment:" + *comment;
+    ev["raw"] = change;
+    return ev;
 }
 
 std::vector<std::string> entry_ids(std::string_view raw_body) {

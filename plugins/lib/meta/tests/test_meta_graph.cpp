@@ -246,3 +246,53 @@ TEST_CASE("meta: redact removes every occurrence of a secret", "[meta][graph]") 
     CHECK(redact("keep", "") == "keep");
     CHECK(redact("aaaa", "aa") == "[redacted][redacted]");
 }
+
+TEST_CASE("meta: rich replies map to quick replies, the button template and attachments, else text",
+          "[meta][graph]") {
+    send_options opts;
+    opts.graph_api_base = "https://graph.facebook.com/v21.0";
+    opts.page_access_token = "tok";
+    auto message_of = [&](json::object extra, bool button_template = true) {
+        auto cmd = send_command();
+        for (auto& [k, v] : extra) cmd[k] = v;
+        opts.button_template = button_template;
+        return json::parse(build_send_request(cmd, opts).body).at("message").as_object();
+    };
+    auto quick = message_of({{"quick_replies", json::parse(R"([{"title":"Yes","payload":"Y"},{"title":"No"}])")}});
+    CHECK(quick.at("quick_replies") == json::parse(R"([{"content_type":"text","title":"Yes","payload":"Y"},
+        {"content_type":"text","title":"No","payload":"No"}])"));
+    auto buttons = message_of({{"buttons", json::parse(R"([{"title":"Book","payload":"BOOK"},
+        {"title":"Site","url":"https://shop.example"}])")}});
+    CHECK(buttons.at("attachment").at("payload").at("template_type") == "button");
+    CHECK(buttons.at("attachment").at("payload").at("buttons").as_array()[1].at("type") == "web_url");
+    // Instagram has no button template: answer buttons become quick replies, link buttons text.
+    auto ig = message_of({{"buttons", json::parse(R"([{"title":"Book","payload":"BOOK"}])")}}, false);
+    CHECK(ig.contains("quick_replies"));
+    auto ig_link = message_of({{"buttons", json::parse(R"([{"title":"Site","url":"https://shop.example"}])")}}, false);
+    CHECK_THAT(std::string(ig_link.at("text").as_string()), Catch::Contains("1. Site: https://shop.example"));
+    json::array many;
+    for (int i = 0; i < 14; ++i) many.push_back(json::object{{"title", "Option " + std::to_string(i)}});
+    CHECK_THAT(std::string(message_of({{"quick_replies", many}}).at("text").as_string()), Catch::Contains("14. Option 13"));
+    auto image = send_command();
+    image.erase("text");
+    image["attachment"] = {{"type", "image"}, {"url", "https://cdn.example/p.jpg"}};
+    auto body = json::parse(build_send_request(image, opts).body).at("message");
+    CHECK(body.at("attachment") == json::parse(R"({"type":"image","payload":{"url":"https://cdn.example/p.jpg","is_reusable":true}})"));
+    auto captioned = message_of({{"attachment", {{"type", "document"}, {"url", "https://cdn.example/menu.pdf"}}}});
+    CHECK_THAT(std::string(captioned.at("text").as_string()), Catch::EndsWith("https://cdn.example/menu.pdf"));
+}
+
+TEST_CASE("meta: a private reply addresses the comment; a public reply posts under it", "[meta][graph]") {
+    send_options opts;
+    opts.graph_api_base = "https://graph.facebook.com/v21.0";
+    opts.page_access_token = "tok";
+    auto cmd = send_command();
+    cmd["recipient"] = {{"provider_id", "6100"}, {"comment_id", "55_77"}};
+    CHECK(json::parse(build_send_request(cmd, opts).body).at("recipient") == json::parse(R"({"comment_id":"55_77"})"));
+    auto pub = build_comment_reply(json::parse(R"({"comment_id":"55_77","text":"Thanks!"})").as_object(), opts);
+    CHECK(pub.url == "https://graph.facebook.com/v21.0/55_77/comments");
+    CHECK(json::parse(pub.body) == json::parse(R"({"message":"Thanks!"})"));
+    CHECK(read_comment_response({200, {}, R"({"id":"55_99"})"}).at("comment_id") == "55_99");
+    CHECK_THROWS_AS(read_comment_response({400, {}, R"({"error":{"code":100,"message":"bad"}})"}), plugin_error);
+    CHECK_THROWS_AS(build_comment_reply(json::parse(R"({"text":"x"})").as_object(), opts), plugin_error);
+}

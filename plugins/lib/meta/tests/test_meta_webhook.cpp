@@ -500,7 +500,7 @@ TEST_CASE("meta: unusual Messenger items are stored as unhandled, never dropped"
     CHECK_THAT(str(e[6], "/reason"), Catch::Contains("standby"));
     CHECK(str(e[6], "/raw/message/mid") == "m_standby_1");
     CHECK(str(e[7], "/type") == "webhook.unhandled");
-    CHECK_THAT(str(e[7], "/reason"), Catch::Contains("field 'feed'"));
+    CHECK_THAT(str(e[7], "/reason"), Catch::Contains("feed comment without from.id or comment_id"));
     CHECK(str(e[8], "/type") == "webhook.unhandled");
     CHECK_THAT(str(e[8], "/reason"), Catch::Contains("no messaging[]"));
 }
@@ -631,4 +631,35 @@ TEST_CASE("meta: whether a webhook path names the tenant", "[meta][webhook]") {
     // Unknown shapes report foreign entries instead of skipping them.
     CHECK(path_names_tenant("/", "messenger"));
     CHECK(path_names_tenant("/hooks/other", "messenger"));
+}
+
+TEST_CASE("meta: a comment on a Page post becomes comment.received; own comments and other changes do not",
+          "[meta][webhook]") {
+    auto change = [](std::string author, std::string item, std::string verb) {
+        return json::parse(R"({"field":"feed","value":{"from":{"id":")" + author +
+                           R"(","name":"Bolor"},"post_id":"104_55","comment_id":"55_77","parent_id":"104_55",)"
+                           R"("message":"How much?","created_time":1700000000,"item":")" + item + R"(","verb":")" +
+                           verb + R"("}})")
+            .as_object();
+    };
+    auto ev = normalize_feed_change(change("6100", "comment", "add"), "messenger", "104");
+    CHECK(ev.at("type") == "comment.received");
+    CHECK(ev.at("account_id") == "104");
+    CHECK(ev.at("contact").at("provider_id") == "6100");
+    CHECK(ev.at("contact").at("name") == "Bolor");
+    CHECK(ev.at("comment_id") == "55_77");
+    CHECK(ev.at("post_id") == "104_55");
+    CHECK_FALSE(ev.contains("parent_id"));  // a top-level comment: its parent is the post
+    CHECK(ev.at("text") == "How much?");
+    CHECK(ev.at("timestamp_ms") == 1700000000000LL);
+    CHECK(ev.at("dedupe_key") == "comment:55_77");
+    CHECK(normalize_feed_change(change("104", "comment", "add"), "messenger", "104").at("type") == "webhook.unhandled");
+    CHECK(normalize_feed_change(change("6100", "reaction", "add"), "messenger", "104").at("type") == "webhook.unhandled");
+    CHECK(normalize_feed_change(change("6100", "comment", "remove"), "messenger", "104").at("type") == "webhook.unhandled");
+    // Through parse_webhook: Messenger reads feed changes, Instagram reports them.
+    const std::string body = R"({"object":"page","entry":[{"id":"104","time":1,"changes":[)" +
+                             json::serialize(change("6100", "comment", "add")) + "]}]}";
+    auto events = parse_webhook(body, {.channel = "messenger", .object = "page"});
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].at("type") == "comment.received");
 }

@@ -38,6 +38,10 @@ inline constexpr const char* send_timeout = "send_timeout";
 
 /// Default of graph_api_base: the Graph API version this code was checked against.
 inline constexpr const char* default_graph_api_base = "https://graph.facebook.com/v21.0";
+/// Command (Messenger): a public reply to a Page comment. Fields: "comment_id", "text".
+/// Result: {"comment_id": the new comment's id}.
+inline constexpr std::string_view comment_reply_command = "messenger.comment_reply";
+
 /// Default of send_timeout, in milliseconds.
 inline constexpr int64_t default_send_timeout_ms = 10000;
 
@@ -151,7 +155,17 @@ public:
     /// The configured page_id / account_id, or nothing when unset.
     std::vector<std::string> account_ids() const override;
     void handle_webhook(const sdk::request& request, sdk::webhook_result& result) override;
+    /// message.send (execute_send), and on Messenger messenger.comment_reply (a public answer to a
+    /// Page comment: build_comment_reply). A private reply (recipient.comment_id) is claimed per
+    /// comment first: a second one for the same comment, from another route, fails (final,
+    /// "private_reply_used"); the same call retried goes through.
     boost::json::object execute(const sdk::call& call, const boost::json::object& command) override;
+    /// Stage `comment_reply` (Messenger, on comment.received): with: {private: "...", public: "..."}
+    /// (either or both; "{{name}}" becomes the commenter's name) emits a message.send to
+    /// recipient.comment_id (a private reply) and messenger.comment_reply (a public one).
+    /// @throws sdk::plugin_error(invalid) when neither text is given.
+    void run_stage(const sdk::call& call, std::string_view stage, const boost::json::object& event,
+                   sdk::emitter& out) override;
 
     const channel_config& config() const noexcept { return config_; }
 

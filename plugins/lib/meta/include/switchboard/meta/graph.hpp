@@ -28,16 +28,30 @@ struct send_options {
     std::string_view page_access_token; ///< sent as "Authorization: Bearer <token>", never in the URL
     unsigned timeout_ms = 10000;        ///< whole-request timeout in milliseconds
     bool include_metadata = true;       ///< put the idempotency key into message.metadata (Messenger)
+    bool button_template = true;        ///< the platform has the button template (Messenger; not Instagram)
 };
 
-/// The Send API request for a message.send command (see sdk/events.hpp).
-/// Uses command "recipient"."provider_id" (the PSID / IGSID), "text", and, when
-/// include_metadata, "idempotency_key" as message.metadata (echoed back in message_echoes, so an
-/// echo can be matched with the job that sent it).
+/// The Send API request for a message.send command (see sdk/events.hpp and sdk/reply.hpp).
+/// Uses command "recipient"."provider_id" (the PSID / IGSID), or "recipient"."comment_id" for a
+/// private reply to a Page comment (Messenger Platform "Private Replies": recipient {comment_id});
+/// "text" and the reply fields: quick replies (13 at most, titles of 20 characters) as
+/// message.quick_replies, buttons (3 at most) as the button template where options.button_template,
+/// an attachment by URL alone as an attachment message; what does not fit becomes text (choices as
+/// a numbered list, an attachment's URL under the text). When include_metadata, "job_id" goes in
+/// message.metadata (echoed back in message_echoes, so an echo proves which job sent it).
 /// @returns method POST, url {graph_api_base}/me/messages, headers Content-Type: application/json
 ///          and Authorization: Bearer <token>, the JSON body, and timeout_ms.
-/// @throws sdk::plugin_error(invalid) when recipient.provider_id or text is missing or empty.
+/// @throws sdk::plugin_error(invalid) without a recipient, or without text and attachment.
 sdk::http_call build_send_request(const boost::json::object& command, const send_options& options);
+
+/// A public reply to a Page comment (Graph API "Comments" edge): POST {graph_api_base}/{comment_id}/comments
+/// with {"message": text}, for the messenger.comment_reply command {"comment_id", "text"}.
+/// @throws sdk::plugin_error(invalid) without comment_id or text.
+sdk::http_call build_comment_reply(const boost::json::object& command, const send_options& options);
+
+/// Reads a comment reply answer ({"id": new comment id}). @returns {"comment_id"}.
+/// @throws sdk::plugin_error per to_plugin_error() for a non-2xx; (final) without an id.
+boost::json::object read_comment_response(const sdk::http_response& response);
 
 /// A Graph API error body, as far as it could be read.
 struct graph_error {
@@ -78,6 +92,8 @@ boost::json::object read_send_response(const sdk::http_response& response);
 /// Meta's standard messaging window: RESPONSE messages are allowed up to 24 h after the
 /// customer's last message.
 inline constexpr int64_t standard_messaging_window_ms = 24LL * 60 * 60 * 1000;
+/// A private reply to a Page comment is allowed once, within 7 days of the comment.
+inline constexpr int64_t private_reply_window_ms = 7LL * 24 * 60 * 60 * 1000;
 
 /// Refuses a send outside the messaging window.
 /// @param last_inbound_ms  when the customer last wrote (UTC ms); nullopt skips the check.

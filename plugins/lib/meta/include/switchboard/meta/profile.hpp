@@ -19,16 +19,19 @@ struct channel_profile {
     /// Whether the Send API message object accepts "metadata" (Messenger does, echoing it back in
     /// message_echoes; Instagram Messaging does not document it).
     bool send_metadata;
+    /// Whether the Send API has the button template (Messenger does; Instagram Messaging answers
+    /// choices with quick replies) and the Page feed's comments arrive as `feed` changes.
+    bool pages_features;
 };
 
 /// Facebook Messenger (Messenger Platform, webhook object "page").
 inline constexpr channel_profile messenger_profile{
-    "messenger", "page", "page_id", "Facebook Page id", true,
+    "messenger", "page", "page_id", "Facebook Page id", true, true,
 };
 
 /// Instagram Messaging (Messenger API for Instagram, webhook object "instagram").
 inline constexpr channel_profile instagram_profile{
-    "instagram", "instagram", "account_id", "Instagram professional account id", false,
+    "instagram", "instagram", "account_id", "Instagram professional account id", false, false,
 };
 
 }  // namespace switchboard::meta

@@ -45,12 +45,26 @@ struct parse_options {
     bool tenant_in_path = true;
 };
 
+/// Event: someone commented on one of the Page's posts (webhook object "page", entry.changes[] with
+/// field "feed", value.item "comment", verb "add"). Fields: "account_id" (the page id),
+/// "contact": {"provider_id": from.id (an app-scoped user id, not a PSID), "name"?}, "post_id",
+/// "comment_id", "parent_id"? (the comment answered, for a reply in a thread), "text" (value.message),
+/// "timestamp_ms" (created_time), "dedupe_key" "comment:<comment_id>", "raw". Routes answer it with
+/// stage `messenger.comment_reply`. The Page's own comments and other feed changes are unhandled.
+inline constexpr std::string_view comment_received = "comment.received";
+
+/// Normalizes one entry.changes[] item of a Page (field "feed"): comment.received for a new
+/// comment by someone else, else webhook.unhandled naming the field, item and verb.
+boost::json::object normalize_feed_change(const boost::json::object& change, std::string_view channel,
+                                          std::string_view page_id);
+
 /// Normalizes a webhook body whose signature was already verified.
 /// @param raw_body  the request body exactly as received.
 /// @returns the events in payload order: for a body that is not JSON, has another `object` or no
 ///          entry[] array, exactly one webhook.unhandled event whose "raw" is the body (as a
-///          string when it is not JSON); otherwise one event per messaging[] / standby[] item
-///          and per entry that could not be read.
+///          string when it is not JSON); otherwise one event per messaging[] / standby[] item,
+///          per changes[] item (normalize_feed_change for a Page's feed) and per entry that could
+///          not be read.
 /// Never throws on malformed input.
 std::vector<boost::json::object> parse_webhook(std::string_view raw_body, const parse_options& options);
 
