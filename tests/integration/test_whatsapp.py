@@ -7,6 +7,7 @@ defer without spending an attempt; 360dialog's legacy bodies are answered throug
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import time
@@ -21,6 +22,8 @@ APP_SECRET = "wa-app-secret-for-tests"
 TOKEN = "EAAG-whatsapp-test-token"
 NUMBER = "1122334455667"          # the phone_number_id of the shared fixtures
 LATE_NUMBER = "5550002"           # a second tenant's number, with a fallback template
+WARM_NUMBER = "5550003"           # a third tenant's new number, in its first warm-up week
+ULAANBAATAR = datetime.timezone(datetime.timedelta(hours=8))  # Asia/Ulaanbaatar has no DST
 D360_KEY = "d360-test-key"
 D360_SECRET = "d360-hook-secret"
 
@@ -66,6 +69,12 @@ class WhatsAppTest(DaemonTestCase):
             "routes": reply}
         config["tenants"]["late"] = {
             "plugins": {"whatsapp": {**common, "phone_number_id": LATE_NUMBER, "fallback_template": "hello_again"},
+                        "templates": {"locale": "en"}},
+            "routes": reply}
+        today = datetime.datetime.now(ULAANBAATAR).date().isoformat()
+        config["tenants"]["warm"] = {
+            "plugins": {"whatsapp": {**common, "phone_number_id": WARM_NUMBER, "warmup_start": today,
+                                     "warmup_daily_limits": ["3", "10"], "time_zone": "Asia/Ulaanbaatar"},
                         "templates": {"locale": "en"}},
             "routes": reply}
         self.start_daemon(config)
@@ -228,3 +237,22 @@ class WhatsAppTest(DaemonTestCase):
         self.assertRegex(result.stderr + result.stdout,
                          r"bad-rate\.yaml:\d+:\d+: setting 'rate_limit' of plugin 'whatsapp' must be a rate such as "
                          r"80/1s, 20/1m or 1/6s, or off, got 'fast'")
+
+    def test_a_new_number_s_warm_up_quota_holds_sends_until_local_midnight_and_shows_in_metrics(self) -> None:
+        customers = [f"9768800{n:04d}" for n in range(5)]
+        for wa_id in customers:
+            _, value = text_message(wa_id)
+            self.assertEqual(self.post(notification(WARM_NUMBER, value), tenant="warm").status, 200)
+        wait_until(lambda: len([r for r in self.cloud.accepted() if r["phone_number_id"] == WARM_NUMBER]) == 3 or None,
+                   message="the day's three sends")
+        now = datetime.datetime.now(ULAANBAATAR)
+        midnight = datetime.datetime.combine(now.date() + datetime.timedelta(days=1), datetime.time(), ULAANBAATAR)
+        held = wait_until(lambda: [r for r in self.db.query(
+            "SELECT next_attempt_at_ms FROM jobs WHERE tenant = 'warm' AND kind = 'command' AND state = 'pending'")
+            if int(r[0]) >= midnight.timestamp() * 1000] or None, message="the held sends")
+        self.assertEqual(len(held), 2)  # deferred to local midnight: not failed, not dropped
+        self.assertEqual(self.count("jobs WHERE tenant = 'warm' AND state = 'dead'"), 0)
+        metrics = http_request("GET", self.daemon.url("/metrics")).text
+        self.assertRegex(metrics, r'switchboard_plugin_warmup_daily_limit\{tenant="warm",plugin="whatsapp"\} 3\b')
+        self.assertRegex(metrics, r'switchboard_plugin_warmup_sent_today\{tenant="warm",plugin="whatsapp"\} 3\b')
+        self.assertIn("warm-up quota of 3 sends", self.daemon.log())

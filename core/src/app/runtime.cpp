@@ -95,6 +95,13 @@ struct runtime::impl : host_services {
         stats.add("switchboard_plugin_" + clean + "_total", {{"tenant", tenant}, {"plugin", plugin}}, value);
     }
 
+    void metric_set(const std::string& tenant, const std::string& plugin, const std::string& name,
+                    double value) override {
+        std::string clean;
+        for (char c : name) clean += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+        stats.set("switchboard_plugin_" + clean, {{"tenant", tenant}, {"plugin", plugin}}, value);
+    }
+
     // --- set-up --------------------------------------------------------------------------------
     void prepare(runtime::instance_failures failures) {
         catalog = scan_plugins(plugin_search_paths(cfg));

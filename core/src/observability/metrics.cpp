@@ -44,6 +44,11 @@ void metrics::add(const std::string& name, const labels& l, double value) {
     counters_[name][key(l)] += value;
 }
 
+void metrics::set(const std::string& name, const labels& l, double value) {
+    std::lock_guard lk(mu_);
+    set_gauges_[name][key(l)] = value;
+}
+
 void metrics::observe(const std::string& name, const labels& l, double value) {
     std::lock_guard lk(mu_);
     auto& h = histograms_[name][key(l)];
@@ -97,6 +102,10 @@ std::string metrics::render() const {
     };
     for (auto& [name, series] : counters_) {
         header(name, "counter");
+        for (auto& [k, v] : series) out << name << (k.empty() ? "" : "{" + k + "}") << ' ' << number(v) << '\n';
+    }
+    for (auto& [name, series] : set_gauges_) {
+        header(name, "gauge");
         for (auto& [k, v] : series) out << name << (k.empty() ? "" : "{" + k + "}") << ' ' << number(v) << '\n';
     }
     for (auto& [name, series] : gauge_values) {

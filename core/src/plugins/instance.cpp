@@ -231,6 +231,14 @@ void thunk_metric(void* ctx, sb_str name, double value) {
     }
 }
 
+void thunk_metric_set(void* ctx, sb_str name, double value) {
+    auto* c = static_cast<host_ctx*>(ctx);
+    try {
+        c->services->metric_set(c->tenant, c->instance, std::string(view(name)), value);
+    } catch (...) {
+    }
+}
+
 /// The emitted event with tenant, channel and instance filled in, as JSON text (sdk::complete_event).
 /// The events of a named instance (`staff-bot: {use: telegram}`) are on the channel of that name,
 /// so its conversations, routes and replies stay apart from the plugin's other instance.
@@ -291,6 +299,7 @@ plugin_instance::plugin_instance(std::shared_ptr<loaded_plugin> plugin, std::str
     api_.kv_delete = thunk_kv_delete;
     api_.kv_increment = thunk_kv_increment;
     api_.metric_add = thunk_metric;
+    api_.metric_set = thunk_metric_set;
     api_.conversation_history = thunk_history;
     api_.contact_get = thunk_contact_get;
     api_.contact_update = thunk_contact_update;

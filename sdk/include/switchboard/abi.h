@@ -276,6 +276,9 @@ typedef struct sb_host_api {
     /** Registers a secret obtained at run time (an access token): the host replaces it with "***"
      * in this instance's log lines and errors from now on. Values under 6 bytes are ignored. */
     void (*register_secret)(void* ctx, sb_str secret);
+    /** (ABI 2.1) Sets the gauge `switchboard_plugin_<name>{tenant,plugin}` in /metrics to `value`
+     * (a state such as a quota's use, not a count). */
+    void (*metric_set)(void* ctx, sb_str name, double value);
 } sb_host_api;
 
 /** A tenant's setting for one plugin instance (borrowed for create()). Frozen pair. */

@@ -2,6 +2,8 @@
 // the SDK's fake host: webhook authentication, the send mapping (text, media, interactive,
 // templates, the 24-hour window) and the Cloud API errors (Cloud API Error Codes).
 #include <switchboard/meta/signature.hpp>
+#include <switchboard/sdk/host.hpp>
+#include <switchboard/whatsapp/warmup.hpp>
 #include <switchboard/sdk/testing.hpp>
 
 #include <catch2/catch.hpp>
@@ -216,4 +218,54 @@ TEST_CASE("whatsapp-360dialog plugin: a shared secret header guards webhooks; se
     CHECK(req.url == "https://waba.example.test/messages");
     CHECK(req.header("D360-API-KEY") == "d360-key");
     CHECK(!req.header("Authorization"));
+}
+
+TEST_CASE("whatsapp: warm-up days and weeks follow the tenant's time zone", "[whatsapp]") {
+    namespace wa = switchboard::whatsapp;
+    wa::warmup_policy p{.start = "2026-11-02", .daily_limits = {20, 50, 100, 1000}, .time_zone = "Asia/Ulaanbaatar"};
+    // 2026-11-02T15:30:00Z is 23:30 on Nov 2 in Ulaanbaatar (UTC+8)... and 2026-11-02T16:30Z is Nov 3 there.
+    const int64_t nov2_1530z = 1793633400000;
+    auto day = wa::warmup_today(p, nov2_1530z);
+    CHECK(day.date == "2026-11-02");
+    CHECK(day.week == 0);
+    CHECK(day.limit == 20);
+    CHECK(day.next_reset_ms == 1793635200000);  // 2026-11-02T16:00:00Z = Nov 3 00:00 local
+    CHECK(wa::warmup_today(p, nov2_1530z + 3'600'000).date == "2026-11-03");
+    CHECK(wa::warmup_today(p, nov2_1530z + 7 * 86'400'000LL).limit == 50);
+    CHECK(wa::warmup_today(p, nov2_1530z + 14 * 86'400'000LL).limit == 100);
+    CHECK(wa::warmup_today(p, nov2_1530z + 60 * 86'400'000LL).limit == 1000);
+    CHECK(wa::warmup_today(p, nov2_1530z - 5 * 86'400'000LL).limit == 20);  // before the start: week 1's limit
+    CHECK_THROWS_AS(wa::validate({.start = "2026-13-40"}), switchboard::sdk::plugin_error);
+    CHECK_THROWS_AS(wa::validate({.start = "2026-11-02", .time_zone = "Mars/Olympus"}), switchboard::sdk::plugin_error);
+    CHECK_THROWS_AS(wa::validate({.start = "2026-11-02", .daily_limits = {}}), switchboard::sdk::plugin_error);
+    CHECK_NOTHROW(wa::validate({.start = "", .time_zone = "Mars/Olympus"}));  // no warm-up: nothing to check
+}
+
+TEST_CASE("whatsapp plugin: past the day's warm-up quota a send waits for local midnight", "[whatsapp]") {
+    auto host = load("whatsapp");
+    const int64_t nov2_1530z = 1793633400000;  // 23:30 in Ulaanbaatar
+    host.set_now_ms(nov2_1530z);
+    auto wa = cloud(host, {{"warmup_start", "2026-11-02"}, {"warmup_daily_limits", R"(["2","5"])"},
+                           {"time_zone", "Asia/Ulaanbaatar"}});
+    auto now_send = [&] { return send({{"last_inbound_ms", host.now_ms() - 1000}}); };
+    for (int i = 0; i < 2; ++i) {
+        host.push_http_reply(accepted());
+        REQUIRE(wa.execute(now_send()).ok());
+    }
+    CHECK(host.gauge("shop", "warmup_sent_today") == 2.0);
+    CHECK(host.gauge("shop", "warmup_daily_limit") == 2.0);
+    auto held = wa.execute(now_send());
+    CHECK(held.status() == SB_ERR_RETRY_AFTER);
+    CHECK(held.error->code == "warmup_quota");
+    CHECK(held.error->retry_after_ms == 1800'000 + 1000);  // half an hour to local midnight, plus a second
+    CHECK(host.http_requests().size() == 2);
+    // A failed send gives its slot back; the next local day has a fresh quota.
+    host.advance_ms(1801'000);
+    host.push_http_reply(sbt::http_reply::json(503, json::object{}));
+    CHECK(wa.execute(now_send()).status() == SB_ERR_RETRYABLE);
+    host.push_http_reply(accepted());
+    CHECK(wa.execute(now_send()).ok());
+    CHECK(host.gauge("shop", "warmup_sent_today") == 1.0);
+    CHECK_THROWS_WITH(host.create("bad", {{"warmup_start", "2026-11-02"}, {"time_zone", "Mars/Olympus"}}),
+                      Catch::Contains("time_zone 'Mars/Olympus' is not in the time zone database"));
 }

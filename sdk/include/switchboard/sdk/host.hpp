@@ -241,6 +241,12 @@ public:
         sb_error err = make_error();
         check(err, api_->contact_update(api_->ctx, borrow(channel), borrow(provider_id), borrow(text), &err));
     }
+    /// Sets a plugin gauge shown in /metrics as switchboard_plugin_<name>{tenant,plugin} (ABI 2.1;
+    /// a no-op on a 2.0 host).
+    void gauge(std::string_view name, double value) const {
+        if (has(offsetof(sb_host_api, metric_set), api_ ? api_->metric_set : nullptr))
+            api_->metric_set(api_->ctx, borrow(name), value);
+    }
     /// Registers a secret obtained at run time (an access token) so the host redacts it from logs.
     void register_secret(std::string_view secret) const {
         if (has(offsetof(sb_host_api, register_secret), api_ ? api_->register_secret : nullptr))

@@ -461,6 +461,14 @@ public:
     }
     /// Every metric_add call so far, in order (copied).
     std::vector<metric_entry> metrics() const { return locked([&] { return state_->metrics; }); }
+    /// The last value a tenant's instance set for gauge `name` (host::gauge), or nullopt.
+    std::optional<double> gauge(const std::string& tenant, std::string_view name) const {
+        return locked([&]() -> std::optional<double> {
+            auto it = state_->gauges.find(tenant + "/" + std::string(name));
+            if (it == state_->gauges.end()) return std::nullopt;
+            return it->second;
+        });
+    }
     /// Sum of the values added to counter `name` (over all tenants, or one when given); 0 when never.
     double metric_total(std::string_view name, std::optional<std::string> tenant = std::nullopt) const {
         return locked([&] {

@@ -20,6 +20,8 @@ public:
     void describe(const std::string& name, const std::string& type, const std::string& help);
     /// Adds `value` to a counter.
     void add(const std::string& name, const labels& l, double value = 1);
+    /// Sets a gauge to `value`.
+    void set(const std::string& name, const labels& l, double value);
     /// Records one observation (in seconds, for latencies) in a histogram with fixed buckets
     /// 5 ms … 30 s.
     void observe(const std::string& name, const labels& l, double value);
@@ -40,6 +42,7 @@ private:
     mutable std::mutex mu_;
     std::map<std::string, std::pair<std::string, std::string>> meta_; // name -> (type, help)
     std::map<std::string, std::map<std::string, double>> counters_;
+    std::map<std::string, std::map<std::string, double>> set_gauges_;
     std::map<std::string, std::map<std::string, histogram>> histograms_;
     std::map<std::string, std::function<std::vector<std::pair<labels, double>>()>> gauges_;
 };

@@ -42,6 +42,11 @@ public:
     /// Adds `value` to the plugin counter `switchboard_plugin_<name>_total{tenant,plugin}`.
     virtual void metric_add(const std::string& tenant, const std::string& plugin, const std::string& name,
                             double value) = 0;
+    /// Sets the plugin gauge `switchboard_plugin_<name>{tenant,plugin}` (ABI 2.1 metric_set).
+    virtual void metric_set(const std::string& tenant, const std::string& plugin, const std::string& name,
+                            double value) {
+        (void)tenant, (void)plugin, (void)name, (void)value;
+    }
 };
 
 /// An inbound HTTP request as the ingress hands it to a plugin.

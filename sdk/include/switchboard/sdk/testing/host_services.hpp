@@ -34,6 +34,7 @@ struct host_state {
     std::vector<outbound_request> requests;
     std::vector<log_entry> logs;
     std::vector<metric_entry> metrics;
+    std::map<std::string, double> gauges;  ///< "<tenant>/<name>" -> the last metric_set value
     struct kv_value {
         std::string value;
         std::optional<int64_t> expires_at_ms;
@@ -173,6 +174,12 @@ inline void host_metric(void* c, sb_str name, double value) {
     x.state->metrics.push_back({x.tenant, std::string(view(name)), value});
 }
 
+inline void host_gauge(void* c, sb_str name, double value) {
+    auto& x = ctx_of(c);
+    std::lock_guard lock(x.state->mu);
+    x.state->gauges[x.tenant + "/" + std::string(view(name))] = value;
+}
+
 inline sb_status host_history(void* c, int64_t conversation_id, uint32_t max_messages, uint32_t max_chars,
                               const sb_sink* sink, sb_error*) {
     auto& x = ctx_of(c);
@@ -250,6 +257,7 @@ inline void fill_api(instance_context& x) {
     x.api.contact_get = host_contact_get;
     x.api.contact_update = host_contact_update;
     x.api.register_secret = host_register_secret;
+    x.api.metric_set = host_gauge;
 }
 
 inline sb_status collect_string(void* c, sb_str s) {

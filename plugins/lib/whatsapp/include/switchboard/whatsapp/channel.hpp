@@ -6,6 +6,7 @@
 #pragma once
 
 #include <switchboard/whatsapp/send.hpp>
+#include <switchboard/whatsapp/warmup.hpp>
 #include <switchboard/whatsapp/webhook.hpp>
 
 #include <switchboard/sdk/plugin.hpp>
@@ -24,6 +25,10 @@ std::vector<sdk::setting> common_settings();
 /// The host-enforced send limit both plugins declare: setting rate_limit, per instance (one number).
 std::vector<sdk::rate_limit> rate_limits();
 
+/// Reads warmup_start, warmup_daily_limits and time_zone. @throws sdk::plugin_error(invalid) per
+/// validate() or for a limit that is not a whole number.
+warmup_policy read_warmup_policy(const sdk::settings& settings);
+
 /// Reads common_settings() into a window_policy. @throws sdk::plugin_error(invalid) for a
 /// non-positive messaging_window.
 window_policy read_window_policy(const sdk::settings& settings);
@@ -34,7 +39,10 @@ public:
     /// The configured phone_number_id, or nothing (then POST /webhooks/<plugin> cannot route here).
     std::vector<std::string> account_ids() const override;
 
-    /// message.send (see send.hpp build_message for the mapping and the 24-hour window).
+    /// message.send (see send.hpp build_message for the mapping and the 24-hour window), within the
+    /// number's warm-up quota when warmup_start is set: a send past the day's limit is deferred to
+    /// the next local midnight (retry_after, code "warmup_quota"); the gauges
+    /// switchboard_plugin_warmup_daily_limit and _warmup_sent_today show the day's state.
     /// @returns {"provider_message_id": wamid, "recipient_id"?}.
     /// @throws sdk::plugin_error: final "not_configured" when the send credentials are unset, else as
     ///         build_send / read_send_response; transport errors are retryable (host http()).
@@ -57,7 +65,12 @@ protected:
     std::string phone_number_id_;
 
 private:
+    /// Counts a send against today's warm-up quota. @returns the day's counter key ("" without a
+    /// warm-up), to give the send back if it fails. @throws plugin_error::retry_after when used up.
+    std::string take_warmup_quota(int64_t now_ms);
+
     window_policy policy_;
+    warmup_policy warmup_;
     int64_t send_timeout_ms_;
     std::string send_setting_;
 };
