@@ -77,15 +77,28 @@ std::optional<json::object> message_event(const json::object& m, std::string_vie
     const std::string message_id = id_text(m, "message_id");
     if (chat_id.empty() || message_id.empty()) return std::nullopt;
     const json::object* from = object_at(m, "from");
+    const std::string chat_type = string_at(*chat, "type");
+    const bool group = chat_type == "group" || chat_type == "supergroup";
     json::object contact{{"provider_id", chat_id}};
-    if (auto name = display_name(from ? *from : *chat); !name.empty()) contact["name"] = name;
-    if (from)
+    // In a group the conversation is the group (replies go there); the person who wrote is the sender.
+    if (group) {
+        if (auto title = string_at(*chat, "title"); !title.empty()) contact["name"] = title;
+    } else if (auto name = display_name(from ? *from : *chat); !name.empty()) {
+        contact["name"] = name;
+    }
+    if (from && !group)
         if (auto user = string_at(*from, "username"); !user.empty()) contact["username"] = user;
     json::object ev{{"type", type},
                     {"channel", channel},
                     {"provider_message_id", chat_id + ":" + message_id},
                     {"contact", std::move(contact)},
-                    {"chat_type", string_at(*chat, "type")}};
+                    {"chat_type", chat_type}};
+    if (group && from) {
+        json::object sender{{"id", id_text(*from, "id")}};
+        if (auto name = display_name(*from); !name.empty()) sender["name"] = name;
+        if (auto user = string_at(*from, "username"); !user.empty()) sender["username"] = user;
+        ev["sender"] = std::move(sender);
+    }
     if (auto* date = m.if_contains("date"); date && date->is_int64()) ev["timestamp_ms"] = date->as_int64() * 1000;
     std::string text = string_at(m, "text");
     if (text.empty()) text = string_at(m, "caption");

@@ -267,3 +267,15 @@ TEST_CASE("telegram: alert buttons carry 'sb:<action>:<ref>' within the Bot API'
     CHECK_THROWS_AS(tg::build_edit(json::parse(R"({"chat_id":"7001","text":"done"})").as_object(), "https://t", token, 1),
                     switchboard::sdk::plugin_error);
 }
+
+TEST_CASE("telegram: in a group the conversation is the group and the member is the sender", "[telegram]") {
+    auto events = switchboard::telegram::parse_update(R"({"update_id":5,"message":{"message_id":9,"date":1700000000,
+        "text":"who is open today?","from":{"id":42,"first_name":"Saraa","username":"saraa"},
+        "chat":{"id":-1001234,"type":"supergroup","title":"Gym members"}}})");
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].at("contact").at("provider_id") == "-1001234");
+    CHECK(events[0].at("contact").at("name") == "Gym members");
+    CHECK(events[0].at("sender").at("id") == "42");
+    CHECK(events[0].at("sender").at("username") == "saraa");
+    CHECK(events[0].at("chat_type") == "supergroup");
+}

@@ -75,7 +75,9 @@ inline constexpr std::string_view edited_event = "message.edited";
 
 /// Normalizes one webhook body (an Update object, Bot API "Update"): message → message.received
 /// (provider_message_id "<chat id>:<message_id>", contact.provider_id = chat id, text or caption,
-/// photo/document/voice/video/sticker/location as attachments, reply_to, entities), edited_message
+/// photo/document/voice/video/sticker/location as attachments, reply_to, entities, "chat_type"; in a
+/// group or supergroup the contact is the group (name = its title) and "sender": {"id", "name"?,
+/// "username"?} the member who wrote), edited_message
 /// → message.edited, callback_query → telegram.callback; anything else → webhook.unhandled. Every
 /// event carries "dedupe_key": "update:<update_id>" (Telegram redelivers until answered 2xx).
 /// Never throws: a body that is not an Update becomes webhook.unhandled.
