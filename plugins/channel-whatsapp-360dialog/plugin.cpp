@@ -52,8 +52,9 @@ private:
     std::string api_key_, secret_, secret_header_, api_base_;
 };
 
-std::vector<sdk::setting> settings() {
-    std::vector<sdk::setting> s{
+const sdk::plugin_info info = whatsapp::plugin_info_for(
+    "whatsapp-360dialog", "WhatsApp through 360dialog (Cloud API and legacy on-premise webhooks, D360-API-KEY sends)",
+    {
         {.name = "api_key", .secret = true, .description = "the channel's 360dialog API key, sent as D360-API-KEY"},
         {.name = "webhook_secret", .secret = true,
          .description = "shared secret registered as a custom header of the 360dialog webhook URL"},
@@ -63,24 +64,7 @@ std::vector<sdk::setting> settings() {
          .description = "phone_number_id of the number (routes POST /webhooks/whatsapp-360dialog by metadata)"},
         {.name = "api_base", .default_value = default_api_base,
          .description = "360dialog API base URL (Cloud API hosting)"},
-    };
-    for (auto& c : whatsapp::common_settings()) s.push_back(c);
-    return s;
-}
-
-const sdk::plugin_info info{
-    .name = "whatsapp-360dialog",
-    .version = "0.1.0",
-    .license = "Apache-2.0",
-    .description = "WhatsApp through 360dialog (Cloud API and legacy on-premise webhooks, D360-API-KEY sends)",
-    .capabilities = SB_CAP_CHANNEL,
-    .settings = settings(),
-    .commands = {sdk::events::message_send.data()},
-    .events = {sdk::events::message_received.data(), sdk::events::message_status.data(),
-               whatsapp::reaction_event.data(), sdk::events::webhook_unhandled.data()},
-    .route_keys = whatsapp::route_keys,
-    .rate_limits = whatsapp::rate_limits(),
-};
+    });
 }  // namespace
 
 SWITCHBOARD_PLUGIN(dialog360_instance, info)

@@ -73,8 +73,9 @@ private:
     std::string app_secret_, verify_token_, access_token_, api_base_;
 };
 
-std::vector<sdk::setting> settings() {
-    std::vector<sdk::setting> s{
+const sdk::plugin_info info = whatsapp::plugin_info_for(
+    "whatsapp", "WhatsApp Cloud API channel (signed webhooks, messages, statuses; text, media, interactive, templates)",
+    {
         {.name = "app_secret", .secret = true,
          .description = "App Secret of the Meta app (FACEBOOK_APP_SECRET); verifies X-Hub-Signature-256"},
         {.name = "verify_token", .secret = true,
@@ -86,24 +87,7 @@ std::vector<sdk::setting> settings() {
                         "/webhooks/whatsapp by metadata.phone_number_id"},
         {.name = "api_base", .default_value = default_api_base,
          .description = "Graph API base URL with version (WHATSAPP_API_BASE)"},
-    };
-    for (auto& c : whatsapp::common_settings()) s.push_back(c);
-    return s;
-}
-
-const sdk::plugin_info info{
-    .name = "whatsapp",
-    .version = "0.1.0",
-    .license = "Apache-2.0",
-    .description = "WhatsApp Cloud API channel (signed webhooks, messages, statuses; text, media, interactive, templates)",
-    .capabilities = SB_CAP_CHANNEL,
-    .settings = settings(),
-    .commands = {sdk::events::message_send.data()},
-    .events = {sdk::events::message_received.data(), sdk::events::message_status.data(),
-               whatsapp::reaction_event.data(), sdk::events::webhook_unhandled.data()},
-    .route_keys = whatsapp::route_keys,
-    .rate_limits = whatsapp::rate_limits(),
-};
+    });
 }  // namespace
 
 SWITCHBOARD_PLUGIN(cloud_instance, info)

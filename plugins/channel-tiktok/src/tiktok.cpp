@@ -3,6 +3,7 @@
 #include <switchboard/sdk/codec.hpp>
 #include <switchboard/sdk/crypto.hpp>
 #include <switchboard/sdk/events.hpp>
+#include <switchboard/sdk/json_fields.hpp>
 #include <switchboard/sdk/reply.hpp>
 #include <switchboard/sdk/text.hpp>
 
@@ -17,31 +18,9 @@ using sdk::plugin_error;
 
 namespace {
 
-std::string string_at(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    if (!v) return {};
-    if (auto* s = v->if_string()) return std::string(*s);
-    if (v->is_int64() || v->is_uint64()) return json::serialize(*v);
-    return {};
-}
-
-const json::object* object_at(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v ? v->if_object() : nullptr;
-}
-
-std::optional<int64_t> int_at(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    if (!v) return std::nullopt;
-    if (v->is_int64()) return v->as_int64();
-    if (v->is_uint64() && v->as_uint64() < (1ULL << 62)) return static_cast<int64_t>(v->as_uint64());
-    if (auto* s = v->if_string()) {
-        int64_t n = 0;
-        auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), n);
-        if (ec == std::errc{} && end == s->data() + s->size()) return n;
-    }
-    return std::nullopt;
-}
+using sdk::json_fields::int_at;
+using sdk::json_fields::object_at;
+constexpr auto string_at = sdk::json_fields::text_at;
 
 json::object unhandled(std::string reason, json::value raw) {
     return {{"type", events::webhook_unhandled}, {"channel", "tiktok"}, {"reason", std::move(reason)}, {"raw", std::move(raw)}};

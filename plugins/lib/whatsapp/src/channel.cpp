@@ -34,7 +34,22 @@ std::vector<sdk::setting> common_settings() {
     };
 }
 
-std::vector<sdk::rate_limit> rate_limits() { return {{.setting = "rate_limit", .scope = sdk::rate_scope::account}}; }
+sdk::plugin_info plugin_info_for(const char* name, const char* description, std::vector<sdk::setting> own_settings) {
+    for (auto& c : common_settings()) own_settings.push_back(c);
+    return {
+        .name = name,
+        .version = "0.1.0",
+        .license = "Apache-2.0",
+        .description = description,
+        .capabilities = SB_CAP_CHANNEL,
+        .settings = std::move(own_settings),
+        .commands = {sdk::events::message_send.data()},
+        .events = {sdk::events::message_received.data(), sdk::events::message_status.data(), reaction_event.data(),
+                   sdk::events::webhook_unhandled.data()},
+        .route_keys = route_keys,
+        .rate_limits = {{.setting = "rate_limit", .scope = sdk::rate_scope::account}},
+    };
+}
 
 warmup_policy read_warmup_policy(const sdk::settings& settings) {
     warmup_policy p;

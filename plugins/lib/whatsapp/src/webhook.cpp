@@ -3,6 +3,7 @@
 #include <switchboard/meta/webhook.hpp>
 
 #include <switchboard/sdk/events.hpp>
+#include <switchboard/sdk/json_fields.hpp>
 
 #include <algorithm>
 #include <charconv>
@@ -15,24 +16,9 @@ using meta::unhandled_event;
 
 namespace {
 
-std::string string_at(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    if (!v) return {};
-    if (auto* s = v->if_string()) return std::string(*s);
-    if (auto* i = v->if_int64()) return std::to_string(*i);
-    if (auto* u = v->if_uint64()) return std::to_string(*u);
-    return {};
-}
-
-const json::object* object_at(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v ? v->if_object() : nullptr;
-}
-
-const json::array* array_at(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v ? v->if_array() : nullptr;
-}
+using sdk::json_fields::array_at;
+using sdk::json_fields::object_at;
+constexpr auto string_at = sdk::json_fields::text_at;
 
 /// Cloud API timestamps are UNIX seconds, written as a string ("1697043223") or a number.
 std::optional<int64_t> timestamp_ms(const json::object& o) {

@@ -22,8 +22,10 @@ namespace switchboard::whatsapp {
 /// the send rate limit (rate_limit, "80/1s").
 std::vector<sdk::setting> common_settings();
 
-/// The host-enforced send limit both plugins declare: setting rate_limit, per instance (one number).
-std::vector<sdk::rate_limit> rate_limits();
+/// The plugin_info of a WhatsApp plugin: `name`, `description` and its own settings followed by
+/// common_settings(); message.send; message.received, message.status, message.reaction and
+/// webhook.unhandled; route_keys by phone_number_id; the rate_limit setting as a per-number limit.
+sdk::plugin_info plugin_info_for(const char* name, const char* description, std::vector<sdk::setting> own_settings);
 
 /// Reads warmup_start, warmup_daily_limits and time_zone. @throws sdk::plugin_error(invalid) per
 /// validate() or for a limit that is not a whole number.
