@@ -137,7 +137,7 @@ public:
         req.timeout_ms = call.timeout_ms;
         req.connect_timeout_ms = call.connect_timeout_ms;
         req.max_response_bytes = call.max_response_bytes;
-        req.flags = call.refuse_private_addresses ? SB_HTTP_REFUSE_PRIVATE_ADDRESSES : 0u;
+        req.flags = call.refuse_private_addresses ? static_cast<uint32_t>(SB_HTTP_REFUSE_PRIVATE_ADDRESSES) : 0u;
         http_response out;
         sb_http_client_response_sink sink{sizeof(sb_http_client_response_sink), &out,
                                           [](void* ctx, const sb_http_client_response* r) {

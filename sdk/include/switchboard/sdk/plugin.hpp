@@ -456,7 +456,7 @@ inline void fill_declarations(sb_plugin_descriptor& d, descriptor_storage& store
         spec.struct_size = sizeof spec;
         spec.name = s.name;
         spec.type = static_cast<uint32_t>(s.type);
-        spec.flags = (s.required ? SB_SETTING_REQUIRED : 0u) | (s.secret ? SB_SETTING_SECRET : 0u);
+        spec.flags = (s.required ? static_cast<uint32_t>(SB_SETTING_REQUIRED) : 0u) | (s.secret ? static_cast<uint32_t>(SB_SETTING_SECRET) : 0u);
         spec.default_value = s.default_value;
         spec.description = s.description;
         spec.choices = s.choices.empty() ? nullptr : s.choices.data();
