@@ -133,6 +133,7 @@ private:
         get.url = reply_url_;
         get.timeout_ms = static_cast<unsigned>(std::max<int64_t>(1, call.remaining_ms(host_.now_ms())));
         auto res = host_.http(get);
+        if (res.status == 429) throw sdk::plugin_error::retry_after(res.retry_after_ms(), "reply service is rate limited");
         if (res.status >= 300)
             throw sdk::plugin_error(sdk::error_kind::retryable, "reply service answered " + std::to_string(res.status));
         out.emit(reply(event, res.body, call.earlier_outputs()));

@@ -152,7 +152,7 @@ route_result route_runner::run(const job& j) {
             auto res = run_step(j, step, event_text, origin, stage_index, &step != &r.run.back(), earlier);
             auto& out = res.outcome;
             if (out.status == SB_ERR_RETRY_AFTER)
-                return {route_status::deferred, false, "stage " + res.stage + " deferred: " + out.message, res.plugin, 0,
+                return {route_status::deferred, false, "stage " + res.stage + " deferred: " + out.message, res.plugin, 0, 0,
                         out.retry_after_ms};
             if (out.status != SB_OK)
                 return {route_status::failed, out.status != SB_ERR_RETRYABLE,

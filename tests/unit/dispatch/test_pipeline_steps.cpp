@@ -81,6 +81,22 @@ TEST_CASE("first_of: a tier that fails falls through at once and the next tier a
           std::string::npos);
 }
 
+TEST_CASE("a stage's deferral reaches the job with the delay it asked for", "[dispatch]") {
+    pipeline_fixture p;
+    p.add_fixture_plugin("faulty", {{"mode", "ok"}, {"reply_url", "http://ai.test/reply"}});
+    p.services.respond = [](const auto&) {
+        return host_services::http_result{SB_OK, 429, {{"Retry-After", "30"}}, "{}", {}};
+    };
+    p.cfg.tenants[0].routes[0].run = {with_params("faulty.fetch", "{}")};
+    p.customer_says("PSID", "hello", "m_1");
+    auto route = p.claim();
+    REQUIRE(route);
+    auto result = p.routes->run(*route);
+    CHECK(result.status == dispatch::route_status::deferred);
+    CHECK(result.retry_after_ms == 30'000);
+    CHECK(result.events == 0);
+}
+
 TEST_CASE("first_of: a tier past its budget is abandoned and the next tier answers", "[dispatch][first_of]") {
     pipeline_fixture p;
     p.add_fixture_plugin("faulty", {{"mode", "ok"}, {"reply_url", "http://ai.test/reply"}});
