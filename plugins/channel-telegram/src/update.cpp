@@ -6,6 +6,7 @@
 #include <switchboard/sdk/events.hpp>
 #include <switchboard/sdk/text.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <optional>
 
@@ -70,6 +71,14 @@ json::array attachments_of(const json::object& m) {
     return out;
 }
 
+/// A Unix time in seconds at `key` as UTC ms; nullopt when absent, not an integer, or out of the
+/// range of real dates (a forged 1.5e16 would overflow the multiplication).
+std::optional<int64_t> unix_ms(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    if (!v || !v->is_int64() || v->as_int64() < 0 || v->as_int64() > 100'000'000'000) return std::nullopt;
+    return v->as_int64() * 1000;
+}
+
 /// message.received (or message.edited) for a Message, or nullopt when it has no chat or id.
 std::optional<json::object> message_event(const json::object& m, std::string_view type) {
     const json::object* chat = object_at(m, "chat");
@@ -99,7 +108,7 @@ std::optional<json::object> message_event(const json::object& m, std::string_vie
         if (auto user = string_at(*from, "username"); !user.empty()) sender["username"] = user;
         ev["sender"] = std::move(sender);
     }
-    if (auto* date = m.if_contains("date"); date && date->is_int64()) ev["timestamp_ms"] = date->as_int64() * 1000;
+    if (auto ms = unix_ms(m, "date")) ev["timestamp_ms"] = *ms;
     std::string text = string_at(m, "text");
     if (text.empty()) text = string_at(m, "caption");
     if (m.contains("text") || m.contains("caption")) ev["text"] = text;
@@ -107,7 +116,7 @@ std::optional<json::object> message_event(const json::object& m, std::string_vie
     if (auto* reply = object_at(m, "reply_to_message"))
         if (auto rid = id_text(*reply, "message_id"); !rid.empty()) ev["reply_to"] = chat_id + ":" + rid;
     if (auto* entities = m.if_contains("entities")) ev["entities"] = *entities;
-    if (auto* edit = m.if_contains("edit_date"); edit && edit->is_int64()) ev["edit_date_ms"] = edit->as_int64() * 1000;
+    if (auto ms = unix_ms(m, "edit_date")) ev["edit_date_ms"] = *ms;
     return ev;
 }
 
@@ -315,7 +324,8 @@ json::value read_answer(const sdk::http_response& response) {
     if (response.status == 429) {
         int64_t seconds = 1;
         if (const json::object* p = o ? object_at(*o, "parameters") : nullptr)
-            if (auto* ra = p->if_contains("retry_after"); ra && ra->is_int64()) seconds = ra->as_int64();
+            if (auto* ra = p->if_contains("retry_after"); ra && ra->is_int64())
+                seconds = std::clamp<int64_t>(ra->as_int64(), 0, 86'400);  // the host caps deferrals at a day
         throw plugin_error::retry_after(seconds * 1000, why, code.empty() ? "429" : code);
     }
     if (response.status >= 500 || !o) throw plugin_error(error_kind::retryable, why, code);

@@ -201,7 +201,7 @@ std::vector<json::object> parse_value(const json::object& value, std::string_vie
         for (auto& s : *statuses)
             out.push_back(s.is_object() ? normalize_status(s.as_object(), channel, number)
                                         : unhandled_event(channel, "statuses[] item is not an object", s));
-    if (!messages && !statuses) {
+    if (out.empty()) {  // no messages[] / statuses[], or only empty ones: still stored, never silently
         auto err = first_error(value);
         out.push_back(unhandled_event(
             channel, err ? "value.errors: " + describe_error(*err) : "value without messages or statuses", value));
