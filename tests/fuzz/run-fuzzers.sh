@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 shared="$repo/../shared/fixtures"
 fuzz_bin="$build_dir/tests/fuzz"
-fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form fuzz_telegram_update fuzz_whatsapp_webhook fuzz_twilio_webhook fuzz_tiktok_webhook"
+fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form fuzz_telegram_update fuzz_whatsapp_webhook fuzz_twilio_webhook fuzz_tiktok_webhook fuzz_ai_answer"
 
 for f in $fuzzers; do
     if [ ! -x "$fuzz_bin/$f" ]; then
@@ -115,6 +115,13 @@ seed_tiktok_webhook() {
     printf '%s' '{"client_key":"ck","event":"im_receive_msg","create_time":1,"user_openid":"biz","content":"{\"type\":\"text\",\"message_id\":\"m1\",\"timestamp\":1700000000000,\"conversation_id\":\"c1\",\"text\":{\"body\":\"hi\"},\"from_user\":{\"id\":\"u1\"},\"to_user\":{\"id\":\"biz\"}}"}' >"$1/dm"
     printf '%s' '{"client_key":"ck","event":"im_mark_read_msg","user_openid":"biz","content":"{\"conversation_id\":\"c1\",\"read\":{\"last_read_timestamp\":1700000000000},\"from_user\":{\"id\":\"u1\"}}"}' >"$1/read"
     printf '%s' '{"code":0,"message":"OK","data":{"message":{"message_id":"m2"}}}' >"$1/answer"
+}
+
+seed_ai_answer() {
+    printf '%s' '{"id":"chatcmpl-1","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}' >"$1/openai"
+    printf '%s' '{"id":"msg_1","type":"message","content":[{"type":"text","text":"Hi"}],"usage":{"input_tokens":3,"output_tokens":1}}' >"$1/anthropic"
+    printf '%s' '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}' >"$1/overloaded"
+    printf '%s' '[{"direction":"out","text":"a"},{"direction":"in","text":"b"},{"direction":"in","text":"c"}]' >"$1/history"
 }
 
 seed_form() {

@@ -1,0 +1,60 @@
+// switchboard/ai/responder.hpp — the instance both model-backed AI plugins run: stage `reply`
+// answers a customer's message.received with the model's reply to the conversation so far.
+//
+// Generate once: the reply is kept in the instance's kv under the call's idempotency key before
+// the stage returns, so a route re-run after a crash (or a retry) sends the stored reply instead
+// of asking the model again. A tier without an API key answers nothing, so a fallback chain moves
+// on at once; model errors fail the stage, and first_of falls through to the next tier.
+#pragma once
+
+#include <switchboard/ai/chat.hpp>
+
+#include <switchboard/sdk/plugin.hpp>
+
+#include <atomic>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::ai {
+
+/// What differs between the providers.
+struct provider_profile {
+    std::string_view name;          ///< "OpenAI", for messages
+    std::string_view key_variable;  ///< the environment variable admins set the key from
+    const char* default_base_url;   ///< e.g. "https://api.openai.com/v1"
+    const char* default_model;      ///< e.g. "gpt-4o-mini"
+    sdk::http_call (*request)(const model_call&, const std::vector<turn>&);
+    generated (*answer)(const sdk::http_response&);
+};
+
+/// The settings both plugins declare: api_key (secret), base_url, model, system_prompt (or
+/// system_prompt_file, read by the host), temperature, max_tokens, history_chars, history_messages.
+std::vector<sdk::setting> responder_settings(const provider_profile& profile);
+
+/// The plugin_info of a model-backed AI plugin: stage `reply`, emitting message.send.
+sdk::plugin_info responder_info(const provider_profile& profile, const char* name, const char* description);
+
+/// One tenant's instance.
+class responder : public sdk::instance {
+public:
+    responder(const sdk::host& host, const sdk::settings& settings, const provider_profile& profile);
+
+    /// Stage `reply` on message.received (other events, and escalated conversations: nothing).
+    /// Emits one message.send {"channel", "recipient", "conversation_id", "in_reply_to", "text",
+    /// "generated": {"provider", "model", "prompt_tokens", "completion_tokens", "reused"}}.
+    /// @throws sdk::plugin_error from the model call (classify()); nothing without an API key.
+    void run_stage(const sdk::call& call, std::string_view stage, const boost::json::object& event,
+                   sdk::emitter& out) override;
+
+private:
+    generated generate(const sdk::call& call, const boost::json::object& event, int64_t conversation_id);
+
+    sdk::host host_;
+    const provider_profile& profile_;
+    model_call model_;
+    int64_t history_chars_, history_messages_;
+    std::atomic<bool> told_refused_{false};
+};
+
+}  // namespace switchboard::ai

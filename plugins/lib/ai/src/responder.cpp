@@ -1,0 +1,131 @@
+#include <switchboard/ai/responder.hpp>
+
+#include <switchboard/sdk/events.hpp>
+#include <switchboard/sdk/json_fields.hpp>
+
+#include <algorithm>
+
+namespace switchboard::ai {
+namespace json = boost::json;
+namespace events = sdk::events;
+namespace fields = sdk::json_fields;
+using sdk::error_kind;
+using sdk::plugin_error;
+
+std::vector<sdk::setting> responder_settings(const provider_profile& p) {
+    using sdk::setting_type;
+    return {
+        {.name = "api_key", .secret = true, .description = "API key; unset: the tier answers nothing and the chain moves on"},
+        {.name = "base_url", .default_value = p.default_base_url, .description = "API base URL"},
+        {.name = "model", .default_value = p.default_model, .description = "model name"},
+        {.name = "system_prompt", .description = "instructions for the model (or system_prompt_file: a file holding them)"},
+        {.name = "temperature", .type = setting_type::number, .default_value = "0.7", .description = "sampling temperature"},
+        {.name = "max_tokens", .type = setting_type::integer, .default_value = "300",
+         .description = "longest reply, in tokens"},
+        {.name = "history_chars", .type = setting_type::integer, .default_value = "4000",
+         .description = "characters of the conversation's recent messages sent with each request (newest kept)"},
+        {.name = "history_messages", .type = setting_type::integer, .default_value = "20",
+         .description = "most recent messages sent with each request"},
+    };
+}
+
+sdk::plugin_info responder_info(const provider_profile& profile, const char* name, const char* description) {
+    return {
+        .name = name,
+        .version = "0.1.0",
+        .license = "Apache-2.0",
+        .description = description,
+        .capabilities = SB_CAP_AI | SB_CAP_STAGE,
+        .settings = responder_settings(profile),
+        .stages = {"reply"},
+    };
+}
+
+responder::responder(const sdk::host& host, const sdk::settings& s, const provider_profile& profile)
+    : host_(host), profile_(profile), history_chars_(s.integer("history_chars", 4000)),
+      history_messages_(s.integer("history_messages", 20)) {
+    model_.base_url = s.string("base_url", profile.default_base_url);
+    while (!model_.base_url.empty() && model_.base_url.back() == '/') model_.base_url.pop_back();
+    if (model_.base_url.rfind("http://", 0) != 0 && model_.base_url.rfind("https://", 0) != 0)
+        throw plugin_error(error_kind::invalid, "base_url must start with http:// or https://");
+    model_.api_key = s.string("api_key");
+    model_.model = s.string("model", profile.default_model);
+    model_.system_prompt = s.string("system_prompt");
+    model_.temperature = s.number("temperature", 0.7);
+    model_.max_tokens = s.integer("max_tokens", 300);
+    if (model_.max_tokens < 1) throw plugin_error(error_kind::invalid, "max_tokens must be at least 1");
+    if (model_.api_key.empty())
+        host_.warn("api_key is not set (" + std::string(profile.key_variable) + "): this tier answers nothing and "
+                   "the fallback chain moves on");
+}
+
+void responder::run_stage(const sdk::call& call, std::string_view stage, const json::object& event, sdk::emitter& out) {
+    if (stage != "reply") throw plugin_error(error_kind::final, "unknown stage '" + std::string(stage) + "'");
+    if (!sdk::has_type(event, events::message_received)) return;
+    auto* conversation = fields::object_at(event, "conversation");
+    if (!conversation) return;
+    if (auto* escalated = conversation->if_contains("escalated"); escalated && escalated->is_bool() && escalated->as_bool())
+        return;  // a person has the conversation
+    auto* contact = fields::object_at(event, "contact");
+    const std::string recipient = contact ? fields::text_at(*contact, "provider_id") : "";
+    const int64_t conversation_id = fields::int_at(*conversation, "id").value_or(0);
+    if (recipient.empty() || conversation_id <= 0) return;
+    if (model_.api_key.empty()) return;  // skipped without delay: the next tier answers
+    generated g = generate(call, event, conversation_id);
+    json::object send{{"type", events::message_send},
+                      {"channel", event.at("channel")},
+                      {"recipient", {{"provider_id", recipient}}},
+                      {"conversation_id", conversation_id},
+                      {"text", g.text},
+                      {"generated", {{"provider", profile_.name}, {"model", g.model},
+                                     {"prompt_tokens", g.prompt_tokens}, {"completion_tokens", g.completion_tokens}}}};
+    if (auto mid = fields::text_at(event, "provider_message_id"); !mid.empty()) send["in_reply_to"] = mid;
+    out.emit(send);
+}
+
+generated responder::generate(const sdk::call& call, const json::object& event, int64_t conversation_id) {
+    const std::string key = "ai.reply:" + call.idempotency_key();
+    if (!call.idempotency_key().empty())
+        if (auto kept = host_.kv_get(key)) {
+            // Generated before a crash or a failed filing: send that, never ask the model again.
+            boost::system::error_code ec;
+            auto v = json::parse(*kept, ec);
+            if (!ec && v.is_object() && !fields::text_at(v.as_object(), "text").empty()) {
+                auto& o = v.as_object();
+                host_.metric("replies_reused");
+                return {fields::text_at(o, "text"), fields::text_at(o, "model"),
+                        fields::int_at(o, "prompt_tokens").value_or(0), fields::int_at(o, "completion_tokens").value_or(0)};
+            }
+        }
+    auto history = host_.conversation_history(conversation_id, static_cast<uint32_t>(std::max<int64_t>(history_messages_, 1)),
+                                              static_cast<uint32_t>(std::max<int64_t>(history_chars_, 0)));
+    auto turns = turns_from_history(history, fields::text_at(event, "text"));
+    if (turns.empty()) throw plugin_error(error_kind::final, "nothing to answer: the message has no text", "no_text");
+    model_call c = model_;
+    const int64_t now = host_.now_ms();
+    c.timeout_ms = static_cast<unsigned>(std::clamp<int64_t>(call.remaining_ms(now, 8000), 1, 120'000));
+    const int64_t started = host_.now_ms();
+    generated g;
+    try {
+        g = profile_.answer(host_.http(profile_.request(c, turns)));
+    } catch (const plugin_error& e) {
+        // A refused key or model is the admin's to fix: say it once, not for every message.
+        if (e.kind() == error_kind::final && !told_refused_.exchange(true))
+            host_.warn(std::string(e.what()) + " — check api_key and model; the next tier answers meanwhile");
+        host_.metric("model_errors");
+        throw;
+    }
+    host_.metric("replies_generated");
+    host_.metric("prompt_tokens", static_cast<double>(g.prompt_tokens));
+    host_.metric("completion_tokens", static_cast<double>(g.completion_tokens));
+    host_.metric("model_latency_ms", static_cast<double>(host_.now_ms() - started));
+    if (!call.idempotency_key().empty())
+        host_.kv_put(key,
+                     json::serialize(json::object{{"text", g.text}, {"model", g.model},
+                                                  {"prompt_tokens", g.prompt_tokens},
+                                                  {"completion_tokens", g.completion_tokens}}),
+                     7LL * 86'400'000);
+    return g;
+}
+
+}  // namespace switchboard::ai

@@ -1,0 +1,128 @@
+// The model-backed AI tiers: conversation turns, the OpenAI Chat Completions and Anthropic
+// Messages formats (request and answer shapes from their API references), error classes, and the
+// `reply` stage through the fake host (generate once, no key → no answer, escalated → silent).
+#include <switchboard/ai/chat.hpp>
+#include <switchboard/sdk/testing.hpp>
+
+#include <catch2/catch.hpp>
+
+namespace json = boost::json;
+namespace ai = switchboard::ai;
+namespace sbt = switchboard::sdk::testing;
+using switchboard::sdk::error_kind;
+using switchboard::sdk::plugin_error;
+
+namespace {
+
+json::object customer_message(const std::string& text, bool escalated = false) {
+    return {{"type", "message.received"}, {"channel", "messenger"}, {"provider_message_id", "m_1"},
+            {"contact", {{"provider_id", "psid-1"}}}, {"text", text},
+            {"conversation", {{"id", 7}, {"escalated", escalated}}}};
+}
+
+sbt::http_reply openai_ok(const char* text) {
+    return sbt::http_reply::json(200, json::parse(std::string(R"({"id":"chatcmpl-1","object":"chat.completion",
+        "model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":")") + text +
+        R"("},"finish_reason":"stop"}],"usage":{"prompt_tokens":42,"completion_tokens":9,"total_tokens":51}})"));
+}
+
+}  // namespace
+
+TEST_CASE("ai: history becomes alternating turns ending with the customer's message", "[ai]") {
+    auto history = json::parse(R"([{"direction":"out","text":"Welcome!"},{"direction":"in","text":"hi"},
+        {"direction":"in","text":"price?"},{"direction":"out","text":"Which item?"},{"direction":"in","text":""},
+        {"direction":"in","text":"the red one"}])").as_array();
+    auto turns = ai::turns_from_history(history, "the red one");
+    REQUIRE(turns.size() == 3);
+    CHECK(turns[0].role == "user");
+    CHECK(turns[0].text == "hi\nprice?");
+    CHECK(turns[1].role == "assistant");
+    CHECK(turns[2].text == "the red one");
+    auto fresh = ai::turns_from_history(json::array{}, "hello");
+    REQUIRE(fresh.size() == 1);
+    CHECK(fresh[0].role == "user");
+}
+
+TEST_CASE("ai: OpenAI and Anthropic requests and answers in each provider's format", "[ai]") {
+    ai::model_call c{.base_url = "https://api.example.test/v1", .api_key = "sk-test", .model = "m",
+                     .system_prompt = "You are the shop's assistant.", .temperature = 0.2, .max_tokens = 100};
+    std::vector<ai::turn> turns{{"user", "hi"}, {"assistant", "hello"}, {"user", "price?"}};
+    auto o = ai::openai_request(c, turns);
+    CHECK(o.url == "https://api.example.test/v1/chat/completions");
+    CHECK(json::parse(o.body) == json::parse(R"({"model":"m","messages":[{"role":"system",
+        "content":"You are the shop's assistant."},{"role":"user","content":"hi"},{"role":"assistant","content":"hello"},
+        {"role":"user","content":"price?"}],"temperature":0.2,"max_tokens":100})"));
+    bool bearer = false;
+    for (auto& [k, v] : o.headers) bearer = bearer || (k == "Authorization" && v == "Bearer sk-test");
+    CHECK(bearer);
+    c.base_url = "https://anthropic.example.test";
+    auto a = ai::anthropic_request(c, turns);
+    CHECK(a.url == "https://anthropic.example.test/v1/messages");
+    auto body = json::parse(a.body).as_object();
+    CHECK(body.at("system") == "You are the shop's assistant.");
+    CHECK(body.at("messages").as_array().size() == 3);
+    CHECK(body.at("max_tokens") == 100);
+    int version = 0;
+    for (auto& [k, v] : a.headers) version += (k == "anthropic-version" && v == "2023-06-01") + (k == "x-api-key" && v == "sk-test");
+    CHECK(version == 2);
+
+    auto g = ai::openai_answer({200, {}, openai_ok("It costs 20,000").body});
+    CHECK(g.text == "It costs 20,000");
+    CHECK(g.prompt_tokens == 42);
+    auto h = ai::anthropic_answer({200, {}, R"({"id":"msg_1","type":"message","role":"assistant","model":"claude",
+        "content":[{"type":"text","text":"Hello!"}],"stop_reason":"end_turn","usage":{"input_tokens":30,"output_tokens":5}})"});
+    CHECK(h.text == "Hello!");
+    CHECK(h.completion_tokens == 5);
+}
+
+TEST_CASE("ai: refused keys and models are final; overload, 429 and 5xx are retryable", "[ai]") {
+    auto kind_of = [](int status, const char* body) { return ai::classify("OpenAI", {status, {}, body}).kind(); };
+    CHECK(kind_of(401, R"({"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}})") == error_kind::final);
+    CHECK(kind_of(404, R"({"error":{"message":"model not found"}})") == error_kind::final);
+    CHECK(kind_of(429, R"({"error":{"message":"Rate limit reached","type":"requests"}})") == error_kind::retryable);
+    CHECK(kind_of(529, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})") == error_kind::retryable);
+    CHECK(kind_of(500, "oops") == error_kind::retryable);
+    auto e = ai::classify("Anthropic", {529, {}, R"({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})"});
+    CHECK(std::string(e.what()) == "Anthropic answered HTTP 529 (overloaded_error): Overloaded");
+    CHECK_THROWS_AS(ai::openai_answer({200, {}, R"({"choices":[]})"}), plugin_error);
+    CHECK_THROWS_AS(ai::anthropic_answer({200, {}, "not json"}), plugin_error);
+}
+
+TEST_CASE("ai plugin: reply sends the conversation, is generated once, and stays silent where it must", "[ai]") {
+    auto host = sbt::fake_host::load(std::string(SWITCHBOARD_PLUGIN_DIR) + "/switchboard-openai.so");
+    auto bot = host.create("shop", {{"api_key", "sk-test-key"}, {"base_url", "https://openai.example.test/v1"},
+                                    {"system_prompt", "Answer briefly."}});
+    host.add_history("shop", 7, "in", "hi");
+    host.add_history("shop", 7, "out", "Hello! How can I help?");
+    host.add_history("shop", 7, "in", "how much is delivery?");
+    host.push_http_reply(openai_ok("Delivery is free."));
+    auto first = bot.run_stage("reply", customer_message("how much is delivery?"), {.idempotency_key = "k-1"});
+    REQUIRE(first.ok());
+    REQUIRE(first.outputs.size() == 1);
+    CHECK(first.outputs[0].at("type") == "message.send");
+    CHECK(first.outputs[0].at("text") == "Delivery is free.");
+    CHECK(first.outputs[0].at("recipient").at("provider_id") == "psid-1");
+    CHECK(first.outputs[0].at("generated").at("prompt_tokens") == 42);
+    auto sent = host.http_requests().at(0).json().as_object();
+    CHECK(sent.at("messages").as_array().size() == 4);  // system, user, assistant, user
+    CHECK(sent.at("messages").as_array()[0].at("content") == "Answer briefly.");
+    // The same route run again (a crash after generation): the stored reply, no second request.
+    auto again = bot.run_stage("reply", customer_message("how much is delivery?"), {.idempotency_key = "k-1"});
+    CHECK(again.outputs.at(0).at("text") == "Delivery is free.");
+    CHECK(host.http_requests().size() == 1);
+    // Escalated conversations and tenants without a key: nothing, at once.
+    CHECK(bot.run_stage("reply", customer_message("hello?", true), {.idempotency_key = "k-2"}).outputs.empty());
+    auto keyless = host.create("bare", {});
+    CHECK(keyless.run_stage("reply", customer_message("hi"), {.idempotency_key = "k-3"}).outputs.empty());
+    CHECK(host.logged("OPENAI_API_KEY"));
+    // A refused key fails the tier and is logged once, not for every message.
+    host.push_http_reply(sbt::http_reply::json(401, json::parse(R"({"error":{"message":"Incorrect API key provided",
+        "type":"invalid_request_error"}})")));
+    host.push_http_reply(sbt::http_reply::json(401, json::parse(R"({"error":{"message":"Incorrect API key provided"}})")));
+    CHECK(bot.run_stage("reply", customer_message("a"), {.idempotency_key = "k-4"}).status() == SB_ERR_FINAL);
+    CHECK(bot.run_stage("reply", customer_message("b"), {.idempotency_key = "k-5"}).status() == SB_ERR_FINAL);
+    size_t warnings = 0;
+    for (auto& l : host.logs()) warnings += l.text.find("check api_key and model") != std::string::npos;
+    CHECK(warnings == 1);
+    for (auto& l : host.logs()) CHECK(l.text.find("sk-test-key") == std::string::npos);
+}
