@@ -4,6 +4,7 @@
 #include <switchboard/sdk/json_fields.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace switchboard::ai {
 namespace json = boost::json;
@@ -26,6 +27,9 @@ std::vector<sdk::setting> responder_settings(const provider_profile& p) {
          .description = "characters of the conversation's recent messages sent with each request (newest kept)"},
         {.name = "history_messages", .type = setting_type::integer, .default_value = "20",
          .description = "most recent messages sent with each request"},
+        {.name = "monthly_token_budget", .type = setting_type::integer, .default_value = "0",
+         .description = "prompt + completion tokens per calendar month (UTC); over it the tier answers nothing "
+                        "and the chain moves on (0 = no budget)"},
     };
 }
 
@@ -43,7 +47,7 @@ sdk::plugin_info responder_info(const provider_profile& profile, const char* nam
 
 responder::responder(const sdk::host& host, const sdk::settings& s, const provider_profile& profile)
     : host_(host), profile_(profile), history_chars_(s.integer("history_chars", 4000)),
-      history_messages_(s.integer("history_messages", 20)) {
+      history_messages_(s.integer("history_messages", 20)), monthly_budget_(s.integer("monthly_token_budget", 0)) {
     model_.base_url = s.string("base_url", profile.default_base_url);
     while (!model_.base_url.empty() && model_.base_url.back() == '/') model_.base_url.pop_back();
     if (model_.base_url.rfind("http://", 0) != 0 && model_.base_url.rfind("https://", 0) != 0)
@@ -71,6 +75,7 @@ void responder::run_stage(const sdk::call& call, std::string_view stage, const j
     const int64_t conversation_id = fields::int_at(*conversation, "id").value_or(0);
     if (recipient.empty() || conversation_id <= 0) return;
     if (model_.api_key.empty()) return;  // skipped without delay: the next tier answers
+    if (over_budget()) return;            // likewise, until the month turns
     generated g = generate(call, event, conversation_id);
     json::object send{{"type", events::message_send},
                       {"channel", event.at("channel")},
@@ -81,6 +86,36 @@ void responder::run_stage(const sdk::call& call, std::string_view stage, const j
                                      {"prompt_tokens", g.prompt_tokens}, {"completion_tokens", g.completion_tokens}}}};
     if (auto mid = fields::text_at(event, "provider_message_id"); !mid.empty()) send["in_reply_to"] = mid;
     out.emit(send);
+}
+
+std::string responder::budget_key(int64_t now_ms) {
+    // The UTC calendar month, "YYYY-MM" (days since 1970-01-01 → civil date, H. Hinnant's algorithm).
+    int64_t z = now_ms / 86'400'000 + 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const int64_t doe = z - era * 146097;
+    const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const int64_t mp = (5 * doy + 2) / 153;
+    const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+    const int64_t year = yoe + era * 400 + (month <= 2);
+    char out[32];
+    std::snprintf(out, sizeof out, "ai.tokens:%04lld-%02lld", static_cast<long long>(year), static_cast<long long>(month));
+    return out;
+}
+
+bool responder::over_budget() {
+    if (monthly_budget_ <= 0) return false;
+    const std::string key = budget_key(host_.now_ms());
+    int64_t used = host_.kv_increment(key, 0, 40LL * 86'400'000);
+    if (used < monthly_budget_) return false;
+    host_.metric("over_budget_skips");
+    std::lock_guard lock(told_mu_);
+    if (told_over_budget_ != key) {  // once per month, not per message
+        told_over_budget_ = key;
+        host_.warn("monthly_token_budget of " + std::to_string(monthly_budget_) + " tokens is used up (" +
+                   std::to_string(used) + "): the next tier answers until the month turns");
+    }
+    return true;
 }
 
 generated responder::generate(const sdk::call& call, const json::object& event, int64_t conversation_id) {
@@ -119,6 +154,10 @@ generated responder::generate(const sdk::call& call, const json::object& event, 
     host_.metric("prompt_tokens", static_cast<double>(g.prompt_tokens));
     host_.metric("completion_tokens", static_cast<double>(g.completion_tokens));
     host_.metric("model_latency_ms", static_cast<double>(host_.now_ms() - started));
+    if (monthly_budget_ > 0) {
+        int64_t used = host_.kv_increment(budget_key(host_.now_ms()), g.prompt_tokens + g.completion_tokens, 40LL * 86'400'000);
+        host_.gauge("tokens_used_this_month", static_cast<double>(used));
+    }
     if (!call.idempotency_key().empty())
         host_.kv_put(key,
                      json::serialize(json::object{{"text", g.text}, {"model", g.model},

@@ -2,6 +2,7 @@
 // Messages formats (request and answer shapes from their API references), error classes, and the
 // `reply` stage through the fake host (generate once, no key → no answer, escalated → silent).
 #include <switchboard/ai/chat.hpp>
+#include <switchboard/ai/responder.hpp>
 #include <switchboard/sdk/testing.hpp>
 
 #include <catch2/catch.hpp>
@@ -125,4 +126,27 @@ TEST_CASE("ai plugin: reply sends the conversation, is generated once, and stays
     for (auto& l : host.logs()) warnings += l.text.find("check api_key and model") != std::string::npos;
     CHECK(warnings == 1);
     for (auto& l : host.logs()) CHECK(l.text.find("sk-test-key") == std::string::npos);
+}
+
+TEST_CASE("ai plugin: over the monthly token budget the tier answers nothing until the month turns", "[ai]") {
+    CHECK(ai::responder::budget_key(1'796'083'200'000) == "ai.tokens:2026-12");  // 2026-12-01T00:00Z
+    CHECK(ai::responder::budget_key(1'796'083'199'999) == "ai.tokens:2026-11");
+    auto host = sbt::fake_host::load(std::string(SWITCHBOARD_PLUGIN_DIR) + "/switchboard-openai.so");
+    host.set_now_ms(1'795'000'000'000);  // November 2026
+    auto bot = host.create("shop", {{"api_key", "sk-test-key"}, {"base_url", "https://openai.example.test/v1"},
+                                    {"monthly_token_budget", "60"}});
+    host.push_http_reply(openai_ok("First."));  // 42 + 9 tokens
+    CHECK(bot.run_stage("reply", customer_message("one"), {.idempotency_key = "b-1"}).outputs.size() == 1);
+    host.push_http_reply(openai_ok("Second."));  // 102 tokens now: over
+    CHECK(bot.run_stage("reply", customer_message("two"), {.idempotency_key = "b-2"}).outputs.size() == 1);
+    CHECK(host.gauge("shop", "tokens_used_this_month") == 102.0);
+    CHECK(bot.run_stage("reply", customer_message("three"), {.idempotency_key = "b-3"}).outputs.empty());
+    CHECK(bot.run_stage("reply", customer_message("four"), {.idempotency_key = "b-4"}).outputs.empty());
+    CHECK(host.http_requests().size() == 2);
+    size_t told = 0;
+    for (auto& l : host.logs()) told += l.text.find("monthly_token_budget of 60 tokens is used up") != std::string::npos;
+    CHECK(told == 1);
+    host.set_now_ms(1'796'083'200'000);  // December
+    host.push_http_reply(openai_ok("New month."));
+    CHECK(bot.run_stage("reply", customer_message("five"), {.idempotency_key = "b-5"}).outputs.size() == 1);
 }

@@ -12,6 +12,7 @@
 #include <switchboard/sdk/plugin.hpp>
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,7 +30,8 @@ struct provider_profile {
 };
 
 /// The settings both plugins declare: api_key (secret), base_url, model, system_prompt (or
-/// system_prompt_file, read by the host), temperature, max_tokens, history_chars, history_messages.
+/// system_prompt_file, read by the host), temperature, max_tokens, history_chars, history_messages,
+/// monthly_token_budget (over it the tier answers nothing; gauge tokens_used_this_month).
 std::vector<sdk::setting> responder_settings(const provider_profile& profile);
 
 /// The plugin_info of a model-backed AI plugin: stage `reply`, emitting message.send.
@@ -47,14 +49,21 @@ public:
     void run_stage(const sdk::call& call, std::string_view stage, const boost::json::object& event,
                    sdk::emitter& out) override;
 
+    /// The kv key of the tokens used in the UTC month of `now_ms`: "ai.tokens:YYYY-MM".
+    static std::string budget_key(int64_t now_ms);
+
 private:
+    /// True when monthly_token_budget is set and used up (logged once a month).
+    bool over_budget();
     generated generate(const sdk::call& call, const boost::json::object& event, int64_t conversation_id);
 
     sdk::host host_;
     const provider_profile& profile_;
     model_call model_;
-    int64_t history_chars_, history_messages_;
+    int64_t history_chars_, history_messages_, monthly_budget_;
     std::atomic<bool> told_refused_{false};
+    std::mutex told_mu_;
+    std::string told_over_budget_;  ///< the month already logged as over budget (guarded by told_mu_)
 };
 
 }  // namespace switchboard::ai
