@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from harness import DaemonTestCase
+from harness import DaemonTestCase, http_request, wait_until
 from ai_provider import AnthropicProvider, OpenAIProvider  # noqa: E402 (harness puts the emulator on the path)
 
 OPENAI_KEY, ANTHROPIC_KEY = "sk-test-openai-key", "sk-ant-test-key"
@@ -101,3 +101,26 @@ class AIChainTest(DaemonTestCase):
         self.wait_idle()
         self.assertEqual(len(self.replies_to(contact)), 1)
         self.assertEqual(len(self.openai.requests()), 1)  # generated once
+
+    def test_the_breaker_skips_a_failing_tier_then_probes_it_back(self) -> None:
+        self.start(breaker_failures=2, breaker_cooldown="1500ms")
+        self.openai.fail(preset="unavailable", count=None)
+        contacts = []
+        for n in range(4):
+            contact, _, _ = self.send_text(text=f"question {n}")
+            self.wait_replies(contact)
+            contacts.append(contact)
+        self.assertEqual(len(self.openai.requests()), 2)  # opened after two failures; the rest skipped it
+        metrics = self.metrics_text()
+        self.assertIn('switchboard_circuit_breaker_state{tenant="demo",stage="openai.reply"} 1', metrics)
+        self.assertIn('reason="open"', metrics)
+        self.openai.clear_faults()
+
+        def answered_by_openai() -> bool:  # until the cool-down ends, the next tier answers
+            contact, _, _ = self.send_text(text="are you back?")
+            return self.wait_replies(contact)[0]["text"] == "[openai] are you back?"
+        wait_until(answered_by_openai, timeout=10.0, message="the probe after the cool-down")
+        self.assertIn('switchboard_circuit_breaker_state{tenant="demo",stage="openai.reply"} 0', self.metrics_text())
+
+    def metrics_text(self) -> str:
+        return http_request("GET", self.daemon.url("/metrics")).text

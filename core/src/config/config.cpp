@@ -277,7 +277,8 @@ public:
         if (auto s = root["delivery"]; s && check_keys(s, "delivery",
                                                      {"workers", "reply_workers", "command_workers", "max_attempts",
                                                       "backoff_initial", "backoff_max",
-                                                      "http_timeout", "lease", "echo_grace"})) {
+                                                      "http_timeout", "lease", "echo_grace", "breaker_failures",
+                                                      "breaker_cooldown"})) {
             integer(s, "workers", cfg.delivery.workers, 1, 256);
             integer(s, "reply_workers", cfg.delivery.reply_workers, 1, 256);
             integer(s, "command_workers", cfg.delivery.command_workers, 1, 256);
@@ -287,6 +288,8 @@ public:
             duration(s, "http_timeout", cfg.delivery.http_timeout_ms);
             duration(s, "lease", cfg.delivery.lease_ms);
             duration(s, "echo_grace", cfg.delivery.echo_grace_ms);
+            integer(s, "breaker_failures", cfg.delivery.breaker_failures, 0, 1000);
+            duration(s, "breaker_cooldown", cfg.delivery.breaker_cooldown_ms);
             lease_warning(s, cfg);
         }
         if (cfg.plugin_paths.empty() && !root["plugins"]) cfg.plugin_paths = {"build/plugins"};

@@ -32,7 +32,11 @@ bool route_applies(const route_config& r, const json::object& event) {
 
 route_runner::route_runner(const config& cfg, const instance_registry& instances, store& db, metrics& stats,
                            clock_fn clock)
-    : cfg_(cfg), instances_(instances), db_(db), stats_(stats), clock_(std::move(clock)) {}
+    : cfg_(cfg), instances_(instances), db_(db), stats_(stats), clock_(std::move(clock)),
+      breaker_(cfg.delivery.breaker_failures, cfg.delivery.breaker_cooldown_ms) {
+    stats_.describe("switchboard_circuit_breaker_state", "gauge",
+                    "a first_of tier's breaker per tenant and stage: 0 closed, 1 open (skipped), 2 half-open (probing)");
+}
 
 route_runner::~route_runner() {
     // Tiers abandoned past their budget may still run plugin code: wait for them before the
@@ -100,6 +104,13 @@ route_runner::step_result route_runner::run_step(const job& j, const route_step&
             r.plugin = iname;
             return r;
         }
+        const bool breakable = step.first_of && !last;
+        if (breakable && !breaker_.allow(j.tenant, c.stage, clock_())) {
+            // Open: skipped without a call, so this customer does not wait out a failing tier.
+            stats_.add("switchboard_fallthrough_total", {{"tenant", j.tenant}, {"stage", c.stage}, {"reason", "open"}});
+            earlier.push_back(earlier_entry(c.stage, "open", "circuit open after repeated failures", {}));
+            continue;
+        }
         call_context ctx;
         const int64_t now = clock_();
         const bool budgeted = step.first_of && c.budget_ms > 0;
@@ -112,6 +123,7 @@ route_runner::step_result route_runner::run_step(const job& j, const route_step&
         r.stage = c.stage;
         r.plugin = iname;
         const bool answered = r.outcome.status == SB_OK && !r.outcome.outputs.empty();
+        if (breakable) note_breaker(*inst, j.tenant, c.stage, r.outcome.status == SB_OK);
         if (r.outcome.status != SB_OK)
             stats_.add("switchboard_plugin_errors_total", {{"tenant", j.tenant}, {"plugin", iname}});
         if (!step.first_of || answered || last) {
@@ -129,6 +141,19 @@ route_runner::step_result route_runner::run_step(const job& j, const route_step&
         earlier.push_back(earlier_entry(c.stage, why, r.outcome.message, {}));
     }
     return r;
+}
+
+void route_runner::note_breaker(plugin_instance& inst, const std::string& tenant, const std::string& stage, bool ok) {
+    const int64_t now = clock_();
+    if (breaker_.record(tenant, stage, ok, now))
+        inst.log(ok ? SB_LOG_INFO : SB_LOG_WARN,
+                 ok ? "first_of: " + stage + " answers again; circuit closed"
+                    : "first_of: " + stage + " failed " + std::to_string(cfg_.delivery.breaker_failures) +
+                          " times in a row; circuit open: skipped for " +
+                          std::to_string(cfg_.delivery.breaker_cooldown_ms) + " ms, then probed");
+    for (auto& [key, st] : breaker_.states())
+        if (key.first == tenant && key.second == stage)
+            stats_.set("switchboard_circuit_breaker_state", {{"tenant", tenant}, {"stage", stage}}, static_cast<double>(st));
 }
 
 route_result route_runner::run(const job& j) {

@@ -137,6 +137,10 @@ struct delivery_config {
     /// After an interrupted send, how long to wait for the provider's echo proving it was delivered
     /// before sending again (a duplicate is then possible only if echoes are not subscribed).
     int64_t echo_grace_ms = 15'000;
+    /// A first_of tier that failed or was late this many times in a row is skipped for
+    /// breaker_cooldown_ms, then probed once (0 = never skipped).
+    int breaker_failures = 3;
+    int64_t breaker_cooldown_ms = 30'000;
 };
 
 /// The whole configuration.

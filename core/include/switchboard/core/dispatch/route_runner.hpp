@@ -3,6 +3,8 @@
 // conversation's send lane, or the tenant's command lane) and the events they emit are filed.
 #pragma once
 
+#include <switchboard/core/dispatch/circuit_breaker.hpp>
+
 #include <switchboard/core/clock.hpp>
 #include <switchboard/core/config/config.hpp>
 #include <switchboard/core/observability/metrics.hpp>
@@ -63,6 +65,8 @@ private:
     /// that fell through, and the step's outcome when `later_steps` of the route will read it).
     step_result run_step(const job& j, const route_step& step, const std::string& event_text, const std::string& origin,
                          int stage_index, bool later_steps, boost::json::array& earlier);
+    /// Records a breakable tier's outcome, logs a change of state and updates its gauge.
+    void note_breaker(plugin_instance& inst, const std::string& tenant, const std::string& stage, bool ok);
     /// Calls a stage; with `budgeted`, gives up waiting after the stage's budget (outcome code "late").
     call_outcome call_stage(plugin_instance& inst, const stage_call& c, const std::string& event_text, call_context ctx,
                             bool budgeted);
@@ -72,6 +76,7 @@ private:
     store& db_;
     metrics& stats_;
     clock_fn clock_;
+    circuit_breaker breaker_;  ///< per tenant and first_of tier (not the last tier, which always runs)
     std::mutex late_mu_;
     std::vector<std::shared_future<call_outcome>> late_; ///< tiers abandoned past their budget, still running
 };
