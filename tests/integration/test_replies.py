@@ -9,7 +9,7 @@ import threading
 import unittest
 from concurrent.futures import ThreadPoolExecutor
 
-from harness import DaemonTestCase, batch, meta_body, meta_json, now_ms, sql_quote, unique_id
+from harness import DaemonTestCase, batch, meta_body, meta_json, now_ms, run_cli, sql_quote, unique_id
 
 HOUR_MS = 3600 * 1000
 
@@ -265,6 +265,26 @@ class EscalationTest(DaemonTestCase):
         # Sentinel: a different customer is still answered, so the silence is not a stall.
         self.assert_exactly_one_reply(self.send_text()[0])
         self.assertEqual(len(self.attempts_to(contact)), 2, self.attempts_to(contact))
+
+    def test_release_hands_the_conversation_back_to_the_bot(self) -> None:
+        contact, mid, _ = self.send_text(text="operator")
+        self.assert_exactly_one_reply(contact)
+        self.assertEqual(self.escalated(mid), "1")
+        conversation = self.scalar(f"SELECT conversation_id FROM messages WHERE provider_message_id = {sql_quote(mid)}")
+        self.send_text(contact=contact, text="hello?")
+        self.wait_idle()
+        self.assertEqual(len(self.attempts_to(contact)), 1)  # silent while a person has it
+        released = run_cli(["conversations", "release", "--config", str(self.daemon.config_path), "--tenant", "demo",
+                            "--conversation", str(conversation)])
+        self.assertEqual(released.returncode, 0, released.stderr)
+        self.assertEqual(self.escalated(mid), "0")
+        self.assertEqual(self.count("events WHERE tenant = 'demo' AND type = 'conversation.released'"), 1)
+        again = run_cli(["conversations", "release", "--config", str(self.daemon.config_path), "--tenant", "demo",
+                         "--conversation", str(conversation)])
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("has no escalated conversation", again.stderr)
+        self.send_text(contact=contact, text="What are your opening hours?")
+        self.wait_replies(contact, 2)  # the bot answers again
 
     def test_every_escalation_phrase(self) -> None:
         cases = {}

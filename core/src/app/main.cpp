@@ -37,6 +37,7 @@ const char* usage =
     "       switchboard telegram set-webhook --config FILE --tenant T [--instance NAME]\n"
     "                                              register server.public_url with Telegram (secret_token)\n"
     "       switchboard telegram link-code --config FILE --tenant T --staff ID [--instance NAME]\n"
+    "       switchboard conversations release --config FILE --tenant T --conversation ID\n"
     "                                              a single-use t.me/<bot>?start=<code> link for a staff member\n"
     "       switchboard plugins list --config FILE list the plugins found on the plugin paths\n"
     "       switchboard plugins inspect FILE [--json] describe a plugin file without loading it here\n"
@@ -265,6 +266,43 @@ admin_args parse_admin_args(const std::vector<std::string>& args, size_t from) {
     return out;
 }
 
+/// `switchboard conversations release --config F --tenant T --conversation ID`: the bot answers
+/// that conversation again (a person handled it); files conversation.released.
+int release_command(const std::vector<std::string>& args) {
+    std::string config, tenant, conversation;
+    for (size_t i = 2; i + 1 < args.size(); i += 2) {
+        if (args[i] == "--config") config = args[i + 1];
+        else if (args[i] == "--tenant") tenant = args[i + 1];
+        else if (args[i] == "--conversation") conversation = args[i + 1];
+        else {
+            std::cerr << "switchboard conversations release: unexpected option '" << args[i] << "'\n" << usage;
+            return 2;
+        }
+    }
+    if (args.size() < 2 || args[1] != "release" || args.size() % 2 != 0 || config.empty() || tenant.empty() ||
+        conversation.empty() || conversation.find_first_not_of("0123456789") != std::string::npos || conversation.size() > 18) {
+        std::cerr << "switchboard conversations release: --config FILE, --tenant T and --conversation ID (a number) "
+                     "are required\n"
+                  << usage;
+        return 2;
+    }
+    try {
+        core::runtime rt(core::load_config(config));
+        if (!rt.release_conversation(tenant, std::stoll(conversation))) {
+            std::cerr << "switchboard conversations release: tenant '" << tenant << "' has no escalated conversation "
+                      << conversation << '\n';
+            return 1;
+        }
+        std::cout << "conversation " << conversation << " of tenant '" << tenant << "' released: the bot answers it again\n";
+        return 0;
+    } catch (const core::config_error& e) {
+        print_diagnostics(e);
+    } catch (const std::exception& e) {
+        std::cerr << "switchboard conversations release: " << e.what() << '\n';
+    }
+    return 1;
+}
+
 /// `switchboard command ...` and `switchboard telegram set-webhook|link-code ...`.
 int admin_command(const std::vector<std::string>& args) {
     const std::string& command = args[0];
@@ -321,6 +359,7 @@ int main(int argc, char** argv) {
     std::string command = args[0];
     size_t next = 1;
     if (command == "command" || command == "telegram") return admin_command(args);
+    if (command == "conversations") return release_command(args);
     if (command == "plugins") {
         std::string sub = args.size() >= 2 ? args[1] : "";
         if (sub == "inspect" || sub == "describe") {

@@ -242,6 +242,11 @@ call_outcome runtime::execute_command(const std::string& tenant, const std::stri
     return inst->execute(command, ctx);
 }
 
+bool runtime::release_conversation(const std::string& tenant, int64_t conversation_id) {
+    if (!impl_->db) impl_->open_storage();
+    return impl_->db->release_conversation(tenant, conversation_id, impl_->clock());
+}
+
 void runtime::start() {
     auto& m = *impl_;
     m.start();

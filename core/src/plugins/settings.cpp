@@ -135,6 +135,7 @@ void validate_route(const tenant_config& t, const route_config& r, const plugin_
     std::vector<std::string> known = {std::string(sdk_events::message_received), std::string(sdk_events::message_echoed),
                                       std::string(sdk_events::message_status),
                                       std::string(sdk_events::conversation_escalated),
+                                      std::string(sdk_events::conversation_released),
                                       std::string(sdk_events::webhook_unhandled)};
     for (auto& use : t.plugins)
         if (auto p = catalog.find(use.plugin))

@@ -278,6 +278,21 @@ void sql_store::file_emitted(soci::session& s, const std::string& tenant, const 
     }
 }
 
+bool sql_store::release_conversation(const std::string& tenant, int64_t conversation_id, int64_t now_ms) {
+    soci::session s(*pool_);
+    soci::transaction tx(s);
+    std::string channel;
+    s << "SELECT channel FROM conversations WHERE id = :id AND tenant = :t AND escalated = 1", soci::use(conversation_id),
+        soci::use(tenant), soci::into(channel);
+    if (!s.got_data()) return false;
+    s << "UPDATE conversations SET escalated = 0 WHERE id = :id AND tenant = :t", soci::use(conversation_id), soci::use(tenant);
+    json::object ev{{"type", events::conversation_released}, {"channel", channel}, {"conversation_id", conversation_id},
+                    {"released_at_ms", now_ms}};
+    file_emitted(s, tenant, {json::serialize(ev)}, now_ms);
+    tx.commit();
+    return true;
+}
+
 void sql_store::route_emitted(soci::session& s, const std::string& tenant, json::object& event, const std::string& type,
                               int64_t event_id, int64_t now_ms) {
     if (!opts_.route_job || type == events::webhook_unhandled) return;

@@ -68,6 +68,7 @@ public:
     std::optional<std::string> delivered_by_job(int64_t job_id, int64_t conversation_id, const std::string& text,
                                                 int64_t since_ms) override;
     std::optional<conversation_state> conversation(int64_t id) override;
+    bool release_conversation(const std::string& tenant, int64_t conversation_id, int64_t now_ms) override;
 
     std::optional<std::string> kv_get(const std::string& tenant, const std::string& plugin, const std::string& key,
                                       int64_t now_ms) override;

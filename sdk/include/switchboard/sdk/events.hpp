@@ -39,6 +39,10 @@ inline constexpr std::string_view message_status = "message.status";
 /// Fields: "conversation_id", "reason".
 inline constexpr std::string_view conversation_escalated = "conversation.escalated";
 
+/// A person handed a conversation back to the bot (`switchboard conversations release`): its
+/// replies resume. Fields: "conversation_id", "released_by"? .
+inline constexpr std::string_view conversation_released = "conversation.released";
+
 /// An authenticated payload the channel did not understand. Stored and acknowledged, never routed.
 /// Fields: "reason", "raw".
 inline constexpr std::string_view webhook_unhandled = "webhook.unhandled";

@@ -46,6 +46,10 @@ public:
     ///         when its plugin does not declare the command.
     call_outcome execute_command(const std::string& tenant, const std::string& instance, const std::string& command);
 
+    /// Hands escalated conversation `conversation_id` of `tenant` back to the bot (store::release_conversation),
+    /// opening the store when the runtime has not started. @returns false when there was nothing to release.
+    bool release_conversation(const std::string& tenant, int64_t conversation_id);
+
     /// Opens the store, starts the HTTP server and the workers. @throws std::runtime_error.
     void start();
     /// The HTTP port actually bound (after start()).

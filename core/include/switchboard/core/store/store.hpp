@@ -200,6 +200,11 @@ public:
     /// The conversation's escalation state and last customer message time; nullopt if unknown.
     virtual std::optional<conversation_state> conversation(int64_t id) = 0;
 
+    /// Hands an escalated conversation of `tenant` back to the bot: clears its escalation and files
+    /// (and routes) a conversation.released event, in one transaction.
+    /// @returns false when the tenant has no such conversation or it was not escalated (nothing filed).
+    virtual bool release_conversation(const std::string& tenant, int64_t conversation_id, int64_t now_ms) = 0;
+
     /// The provider message id of an outbound message already recorded for command job `job_id`
     /// (by an earlier attempt's commit, or by the provider's echo carrying the job id as metadata),
     /// or nullopt. Lets a job re-run after a crash skip a send that the provider already accepted.
