@@ -82,7 +82,8 @@ class TikTokTest(DaemonTestCase):
         waiting = wait_until(
             lambda: (rows := self.db.query("SELECT attempts, next_attempt_at_ms FROM jobs WHERE tenant = 'shop' AND "
                                            "kind = 'command' AND state = 'pending'"))
-            and any(int(due) >= next_day_ms for _, due in rows) and rows, message="the eleventh reply held")
+            and len(rows) == 2 and any(int(due) >= next_day_ms for _, due in rows) and rows,
+            message="the eleventh reply held and the twelfth queued behind it")
         self.assertEqual(len(waiting), 2)
         # The twelfth waits behind the eleventh: the conversation's replies keep their order.
         self.assertTrue(all(int(attempts) <= 1 for attempts, _ in waiting))

@@ -54,6 +54,10 @@ inline constexpr std::string_view webhook_unhandled = "webhook.unhandled";
 /// and databases), "job_id" (host-filled: the outbox row, which Messenger echoes back as metadata to
 /// prove which job was delivered). Result: {"provider_message_id": "..."}.
 ///
+/// Rich replies (sdk/reply.hpp): "buttons", "quick_replies", one "attachment" by URL, or a
+/// "template"; each channel maps what its provider supports and degrades the rest to text. A
+/// private reply to a Facebook comment addresses "recipient": {"comment_id"} (Messenger).
+///
 /// "recovery" (host-filled, only when an earlier attempt was interrupted mid-call and no echo
 /// proved it within delivery.echo_grace): {"interrupted_at_ms", "since_ms"}. A channel that can
 /// ask its provider whether the message already went out (same recipient and text, sent at or
