@@ -21,11 +21,9 @@ class telegram_instance : public sdk::instance {
 public:
     telegram_instance(const sdk::host& host, const sdk::settings& s)
         : host_(host), token_(s.string("bot_token")), secret_(s.string("webhook_secret")),
-          api_base_(s.string("api_base", "https://api.telegram.org")), username_(s.string("bot_username")),
+          api_base_(s.base_url("api_base", "https://api.telegram.org")), username_(s.string("bot_username")),
           webhook_url_(s.webhook_url()),
           send_timeout_ms_(s.integer("send_timeout", 10'000)) {
-        if (api_base_.rfind("http://", 0) != 0 && api_base_.rfind("https://", 0) != 0)
-            throw sdk::plugin_error(sdk::error_kind::invalid, "api_base must start with http:// or https://");
         if (token_.empty()) host_.warn("bot_token is not set (TELEGRAM_BOT_TOKEN): replies for this tenant will fail");
         if (secret_.empty())
             host_.warn("webhook_secret is not set (TELEGRAM_WEBHOOK_SECRET): webhooks for this tenant will be refused");
@@ -134,8 +132,7 @@ public:
         if (sdk::has_type(command, telegram::link_code)) return mint_link_code(command);
         if (token_.empty())
             throw sdk::plugin_error(sdk::error_kind::final, "bot_token is not set (TELEGRAM_BOT_TOKEN)", "not_configured");
-        const unsigned timeout = static_cast<unsigned>(
-            std::clamp<int64_t>(call.remaining_ms(host_.now_ms(), send_timeout_ms_), 1, send_timeout_ms_));
+        const unsigned timeout = call.timeout_ms(host_.now_ms(), send_timeout_ms_);
         if (sdk::has_type(command, telegram::set_webhook)) {
             telegram::read_answer(
                 host_.http(telegram::build_set_webhook(webhook_url_, secret_, api_base_, token_, timeout)));

@@ -5,6 +5,7 @@
 // beyond it is deferred to the next day, not failed). Wire formats live in src/tiktok.cpp.
 #include <switchboard/sdk/events.hpp>
 #include <switchboard/sdk/plugin.hpp>
+#include <switchboard/sdk/reply.hpp>
 #include <switchboard/tiktok/tiktok.hpp>
 
 #include <algorithm>
@@ -23,10 +24,7 @@ public:
         : host_(host), client_secret_(s.string("client_secret")), window_ms_(s.integer("messaging_window", day_ms)),
           daily_limit_(s.integer("daily_limit_per_user", 10)), tolerance_ms_(s.integer("signature_tolerance", 300'000)),
           send_timeout_ms_(s.integer("send_timeout", 10'000)) {
-        o_.api_base = s.string("api_base", "https://business-api.tiktok.com");
-        while (!o_.api_base.empty() && o_.api_base.back() == '/') o_.api_base.pop_back();
-        if (o_.api_base.rfind("http://", 0) != 0 && o_.api_base.rfind("https://", 0) != 0)
-            throw sdk::plugin_error(sdk::error_kind::invalid, "api_base must start with http:// or https://");
+        o_.api_base = s.base_url("api_base", "https://business-api.tiktok.com");
         o_.access_token = s.string("access_token");
         o_.business_id = s.string("business_id");
         if (client_secret_.empty())
@@ -64,7 +62,7 @@ public:
             throw sdk::plugin_error(sdk::error_kind::final, "access_token and business_id must be set", "not_configured");
         const int64_t now = host_.now_ms();
         check_window(command, now);
-        const std::string conversation = recipient(command);
+        const std::string conversation = sdk::reply::recipient_id(command);
         // The daily limit per customer: counted before sending, given back if the send fails.
         const std::string counter = "tiktok.sent:" + conversation + ":" + std::to_string(now / day_ms);
         if (daily_limit_ > 0 && host_.kv_increment(counter, 1, 2 * day_ms) > daily_limit_) {
@@ -76,7 +74,7 @@ public:
                                                  "daily_limit");
         }
         tiktok::send_options o = o_;
-        o.timeout_ms = static_cast<unsigned>(std::clamp<int64_t>(call.remaining_ms(now, send_timeout_ms_), 1, send_timeout_ms_));
+        o.timeout_ms = call.timeout_ms(now, send_timeout_ms_);
         try {
             auto result = tiktok::read_send_response(host_.http(tiktok::build_send(command, o)));
             host_.metric("messages_sent");
@@ -88,11 +86,6 @@ public:
     }
 
 private:
-    static std::string recipient(const json::object& command) {
-        auto* r = command.if_contains("recipient");
-        auto* id = r && r->is_object() ? r->as_object().if_contains("provider_id") : nullptr;
-        return id && id->is_string() ? std::string(id->as_string()) : std::string();
-    }
 
     /// TikTok lets a business answer only a customer who wrote first, within the window.
     void check_window(const json::object& command, int64_t now) const {

@@ -4,6 +4,7 @@
 // back at this instance's webhook. The wire formats live in src/twilio.cpp.
 #include <switchboard/sdk/events.hpp>
 #include <switchboard/sdk/plugin.hpp>
+#include <switchboard/sdk/reply.hpp>
 #include <switchboard/twilio/twilio.hpp>
 
 #include <algorithm>
@@ -17,10 +18,7 @@ namespace json = boost::json;
 class twilio_instance : public sdk::instance {
 public:
     twilio_instance(const sdk::host& host, const sdk::settings& s) : host_(host) {
-        o_.api_base = s.string("api_base", "https://api.twilio.com");
-        while (!o_.api_base.empty() && o_.api_base.back() == '/') o_.api_base.pop_back();
-        if (o_.api_base.rfind("http://", 0) != 0 && o_.api_base.rfind("https://", 0) != 0)
-            throw sdk::plugin_error(sdk::error_kind::invalid, "api_base must start with http:// or https://");
+        o_.api_base = s.base_url("api_base", "https://api.twilio.com");
         o_.account_sid = s.string("account_sid");
         o_.auth_token = s.string("auth_token");
         o_.whatsapp_from = s.string("whatsapp_number");
@@ -81,7 +79,7 @@ public:
         if (o_.account_sid.empty() || o_.auth_token.empty())
             throw sdk::plugin_error(sdk::error_kind::final, "account_sid and auth_token must be set (TWILIO_ACCOUNT_SID, "
                                                             "TWILIO_AUTH_TOKEN)", "not_configured");
-        const std::string to = recipient(command);
+        const std::string to = sdk::reply::recipient_id(command);
         if (auto contact = host_.contact("twilio", to)) {
             auto* attrs = contact->if_contains("attributes");
             if (attrs && attrs->is_object() && attrs->as_object().contains("opted_out"))
@@ -90,7 +88,7 @@ public:
         }
         const int64_t now = host_.now_ms();
         twilio::send_options o = o_;
-        o.timeout_ms = static_cast<unsigned>(std::clamp<int64_t>(call.remaining_ms(now, send_timeout_ms_), 1, send_timeout_ms_));
+        o.timeout_ms = call.timeout_ms(now, send_timeout_ms_);
         sdk::http_call request = twilio::build_send(command, o, now);
         try {
             json::object result = twilio::read_send_response(host_.http(request));
@@ -103,11 +101,6 @@ public:
     }
 
 private:
-    static std::string recipient(const json::object& command) {
-        auto* r = command.if_contains("recipient");
-        auto* id = r && r->is_object() ? r->as_object().if_contains("provider_id") : nullptr;
-        return id && id->is_string() ? std::string(id->as_string()) : std::string();
-    }
 
     void record_opt_out(std::string_view provider_id) const {
         if (provider_id.empty()) return;

@@ -19,10 +19,7 @@ public:
     dialog360_instance(const sdk::host& host, const sdk::settings& s)
         : channel(host, s, "whatsapp-360dialog", "api_key (D360_API_KEY)"), api_key_(s.string("api_key")),
           secret_(s.string("webhook_secret")), secret_header_(s.string("webhook_secret_header", default_secret_header)),
-          api_base_(s.string("api_base", default_api_base)) {
-        if (api_base_.rfind("http://", 0) != 0 && api_base_.rfind("https://", 0) != 0)
-            throw sdk::plugin_error(sdk::error_kind::invalid, "api_base must start with http:// or https://");
-        while (!api_base_.empty() && api_base_.back() == '/') api_base_.pop_back();
+          api_base_(s.base_url("api_base", default_api_base)) {
         if (secret_.empty())
             host_.warn("webhook_secret is not set (D360_WEBHOOK_SECRET): webhooks for this tenant will be refused");
         if (api_key_.empty()) host_.warn("api_key is not set (D360_API_KEY): replies for this tenant will fail");

@@ -18,10 +18,7 @@ public:
     cloud_instance(const sdk::host& host, const sdk::settings& s)
         : channel(host, s, "whatsapp", "access_token (WHATSAPP_ACCESS_TOKEN)"), app_secret_(s.string("app_secret")),
           verify_token_(s.string("verify_token")), access_token_(s.string("access_token")),
-          api_base_(s.string("api_base", default_api_base)) {
-        if (api_base_.rfind("http://", 0) != 0 && api_base_.rfind("https://", 0) != 0)
-            throw sdk::plugin_error(sdk::error_kind::invalid, "api_base must start with http:// or https://");
-        while (!api_base_.empty() && api_base_.back() == '/') api_base_.pop_back();
+          api_base_(s.base_url("api_base", default_api_base)) {
         if (app_secret_.empty())
             host_.warn("app_secret is not set (FACEBOOK_APP_SECRET): webhooks for this tenant will be refused");
         if (verify_token_.empty())

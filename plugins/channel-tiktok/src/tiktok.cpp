@@ -144,14 +144,13 @@ std::vector<json::object> parse_webhook(std::string_view raw_body, std::string_v
 }
 
 sdk::http_call build_send(const json::object& command, const send_options& o) {
-    auto* r = command.if_contains("recipient");
-    auto* to = r && r->is_object() ? r->as_object().if_contains("provider_id") : nullptr;
+    const std::string to = sdk::reply::recipient_id(command);
     auto reply = sdk::reply::read(command);
     std::string text = sdk::reply::numbered_text(reply);
-    if (!to || !to->is_string() || to->as_string().empty() || text.empty())
+    if (to.empty() || text.empty())
         throw plugin_error(error_kind::invalid, "message.send needs recipient.provider_id (a conversation_id) and text");
     json::object body{{"business_id", o.business_id}, {"recipient_type", "CONVERSATION"},
-                      {"recipient", to->as_string()}, {"message_type", "TEXT"}, {"text", {{"body", text}}}};
+                      {"recipient", to}, {"message_type", "TEXT"}, {"text", {{"body", text}}}};
     if (auto* in_reply = command.if_contains("in_reply_to"); in_reply && in_reply->is_string() && !in_reply->as_string().empty())
         body["referenced_message_info"] = {{"referenced_message_id", *in_reply}};
     sdk::http_call call;

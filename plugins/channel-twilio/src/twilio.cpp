@@ -181,11 +181,8 @@ std::vector<json::object> parse_webhook(std::string_view form_body) {
 }
 
 sdk::http_call build_send(const json::object& command, const send_options& o, int64_t now_ms) {
-    auto* recipient = command.if_contains("recipient");
-    auto* to_v = recipient && recipient->is_object() ? recipient->as_object().if_contains("provider_id") : nullptr;
-    if (!to_v || !to_v->is_string() || to_v->as_string().empty())
-        throw plugin_error(error_kind::invalid, "message.send needs recipient.provider_id (a phone number)");
-    const std::string to(to_v->as_string());
+    const std::string to = sdk::reply::recipient_id(command);
+    if (to.empty()) throw plugin_error(error_kind::invalid, "message.send needs recipient.provider_id (a phone number)");
     const bool whatsapp = to.starts_with("whatsapp:");
     codec::form_fields form{{"To", to}};
     const std::string& from = whatsapp ? o.whatsapp_from : o.sms_from;

@@ -48,10 +48,7 @@ sdk::plugin_info responder_info(const provider_profile& profile, const char* nam
 responder::responder(const sdk::host& host, const sdk::settings& s, const provider_profile& profile)
     : host_(host), profile_(profile), history_chars_(s.integer("history_chars", 4000)),
       history_messages_(s.integer("history_messages", 20)), monthly_budget_(s.integer("monthly_token_budget", 0)) {
-    model_.base_url = s.string("base_url", profile.default_base_url);
-    while (!model_.base_url.empty() && model_.base_url.back() == '/') model_.base_url.pop_back();
-    if (model_.base_url.rfind("http://", 0) != 0 && model_.base_url.rfind("https://", 0) != 0)
-        throw plugin_error(error_kind::invalid, "base_url must start with http:// or https://");
+    model_.base_url = s.base_url("base_url", profile.default_base_url);
     model_.api_key = s.string("api_key");
     model_.model = s.string("model", profile.default_model);
     model_.system_prompt = s.string("system_prompt");
@@ -138,7 +135,7 @@ generated responder::generate(const sdk::call& call, const json::object& event, 
     if (turns.empty()) throw plugin_error(error_kind::final, "nothing to answer: the message has no text", "no_text");
     model_call c = model_;
     const int64_t now = host_.now_ms();
-    c.timeout_ms = static_cast<unsigned>(std::clamp<int64_t>(call.remaining_ms(now, 8000), 1, 120'000));
+    c.timeout_ms = call.timeout_ms(now, 120'000, 8000);
     const int64_t started = host_.now_ms();
     generated g;
     try {

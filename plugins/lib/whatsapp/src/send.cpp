@@ -79,13 +79,13 @@ json::object interactive_message(const reply::rich_reply& r) {
     return {{"type", "interactive"}, {"interactive", std::move(interactive)}};
 }
 
+}  // namespace
+
 bool outside_window(const json::object& command, int64_t window_ms, int64_t now_ms) {
     auto* last = command.if_contains("last_inbound_ms");
     if (!last || !last->is_int64()) return true;  // the customer never wrote: no window is open
     return now_ms - last->as_int64() > window_ms;
 }
-
-}  // namespace
 
 json::object build_message(const json::object& command, const window_policy& policy, int64_t now_ms) {
     reply::rich_reply r = reply::read(command);
@@ -117,11 +117,9 @@ json::object build_message(const json::object& command, const window_policy& pol
 
 sdk::http_call build_send(const json::object& command, const send_target& target, const window_policy& policy,
                           int64_t now_ms) {
-    auto* recipient = command.if_contains("recipient");
-    auto* to = recipient && recipient->is_object() ? recipient->as_object().if_contains("provider_id") : nullptr;
-    if (!to || !to->is_string() || to->as_string().empty())
-        throw plugin_error(error_kind::invalid, "message.send needs recipient.provider_id (the customer's wa_id)");
-    json::object body{{"messaging_product", "whatsapp"}, {"recipient_type", "individual"}, {"to", to->as_string()}};
+    const std::string to = reply::recipient_id(command);
+    if (to.empty()) throw plugin_error(error_kind::invalid, "message.send needs recipient.provider_id (the customer's wa_id)");
+    json::object body{{"messaging_product", "whatsapp"}, {"recipient_type", "individual"}, {"to", to}};
     for (auto& [k, v] : build_message(command, policy, now_ms)) body[k] = v;
     if (auto* job = command.if_contains("job_id"); job && job->is_string()) body["biz_opaque_callback_data"] = *job;
     sdk::http_call call;

@@ -136,6 +136,15 @@ public:
         auto* v = find(name);
         return v ? *v : std::move(fallback);
     }
+    /// A base URL setting (an API endpoint), without trailing '/', or `fallback` when unset.
+    /// @throws plugin_error(invalid) when it does not start with http:// or https://.
+    std::string base_url(std::string_view name, std::string fallback = {}) const {
+        std::string url = string(name, std::move(fallback));
+        if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
+            throw plugin_error(error_kind::invalid, std::string(name) + " must start with http:// or https://");
+        while (!url.empty() && url.back() == '/') url.pop_back();
+        return url;
+    }
     /// Integer (also durations, in ms). @throws plugin_error(invalid) when not a number.
     int64_t integer(std::string_view name, int64_t fallback = 0) const {
         auto* v = find(name);
@@ -283,6 +292,12 @@ public:
     int64_t remaining_ms(int64_t now_ms, int64_t fallback = 30'000) const {
         if (deadline_ms_ <= 0) return fallback;
         return deadline_ms_ > now_ms ? deadline_ms_ - now_ms : 0;
+    }
+    /// The timeout of one outbound request made now: what is left until the deadline (`no_deadline_ms`
+    /// without one, by default `cap_ms`), at least 1 and at most `cap_ms` (a setting such as send_timeout).
+    unsigned timeout_ms(int64_t now_ms, int64_t cap_ms, int64_t no_deadline_ms = -1) const {
+        const int64_t left = remaining_ms(now_ms, no_deadline_ms < 0 ? cap_ms : no_deadline_ms);
+        return static_cast<unsigned>(left < 1 ? 1 : left > cap_ms ? cap_ms : left);
     }
     /// 1 for the first attempt.
     unsigned attempt() const { return attempt_; }

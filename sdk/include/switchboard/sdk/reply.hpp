@@ -79,6 +79,13 @@ inline std::vector<button> buttons_in(const boost::json::object& command, std::s
 }
 }  // namespace detail
 
+/// The message.send's recipient.provider_id when it is a non-empty string, else "".
+inline std::string recipient_id(const boost::json::object& command) {
+    auto* r = command.if_contains("recipient");
+    auto* id = r && r->is_object() ? r->as_object().if_contains("provider_id") : nullptr;
+    return id && id->is_string() ? std::string(id->as_string()) : std::string();
+}
+
 /// Reads the reply fields of a message.send command.
 /// @returns the reply; fields the command does not carry are empty.
 /// @throws plugin_error(invalid) when a field has the wrong shape: "buttons"/"quick_replies" not an
