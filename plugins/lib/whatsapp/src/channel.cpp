@@ -103,8 +103,7 @@ json::object channel::execute(const sdk::call& call, const json::object& command
     if (!sdk::has_type(command, sdk::events::message_send))
         throw plugin_error(error_kind::final, "this channel executes message.send only");
     const int64_t now = host_.now_ms();
-    const unsigned timeout =
-        static_cast<unsigned>(std::clamp<int64_t>(call.remaining_ms(now, send_timeout_ms_), 1, send_timeout_ms_));
+    const unsigned timeout = call.timeout_ms(now, send_timeout_ms_);
     auto where = target(timeout);
     if (!where) throw plugin_error(error_kind::final, send_setting_ + " is not set", "not_configured");
     sdk::http_call request = build_send(command, *where, policy_, now);
@@ -116,7 +115,8 @@ json::object channel::execute(const sdk::call& call, const json::object& command
         if (!counter.empty()) host_.kv_increment(counter, -1);  // not sent: the quota is not spent
         throw;
     }
-    if (request.body.find("\"type\":\"template\"") != std::string::npos && !command.contains("template"))
+    // Free text outside the window went as the fallback template (build_message throws without one).
+    if (!command.contains("template") && outside_window(command, policy_.window_ms, now))
         result["template"] = policy_.fallback_template;
     host_.metric("messages_sent");
     return result;

@@ -59,6 +59,10 @@ struct send_target {
     unsigned timeout_ms = 10000;                                 ///< whole request, ms
 };
 
+/// Whether a message.send falls outside the customer service window: no "last_inbound_ms" (the
+/// customer never wrote), or more than `window_ms` ago at `now_ms`.
+bool outside_window(const boost::json::object& command, int64_t window_ms, int64_t now_ms);
+
 /// The Cloud API message object for a message.send command (sdk/events.hpp), without "to":
 ///   - "template" → type "template" with {"name", "language": {"code"}, "components": [{"type":
 ///     "body", "parameters": [{"type": "text", "text"}...]}]} (allowed at any time);
