@@ -45,11 +45,10 @@ bool circuit_breaker::record(const std::string& tenant, const std::string& stage
     return false;
 }
 
-std::vector<std::pair<std::pair<std::string, std::string>, circuit_breaker::state>> circuit_breaker::states() const {
+circuit_breaker::state circuit_breaker::state_of(const std::string& tenant, const std::string& stage) const {
     std::lock_guard lk(mu_);
-    std::vector<std::pair<std::pair<std::string, std::string>, state>> out;
-    for (auto& [key, e] : entries_) out.emplace_back(key, e.st);
-    return out;
+    auto it = entries_.find({tenant, stage});
+    return it == entries_.end() ? state::closed : it->second.st;
 }
 
 }  // namespace switchboard::core::dispatch

@@ -151,9 +151,8 @@ void route_runner::note_breaker(plugin_instance& inst, const std::string& tenant
                     : "first_of: " + stage + " failed " + std::to_string(cfg_.delivery.breaker_failures) +
                           " times in a row; circuit open: skipped for " +
                           std::to_string(cfg_.delivery.breaker_cooldown_ms) + " ms, then probed");
-    for (auto& [key, st] : breaker_.states())
-        if (key.first == tenant && key.second == stage)
-            stats_.set("switchboard_circuit_breaker_state", {{"tenant", tenant}, {"stage", stage}}, static_cast<double>(st));
+    stats_.set("switchboard_circuit_breaker_state", {{"tenant", tenant}, {"stage", stage}},
+               static_cast<double>(breaker_.state_of(tenant, stage)));
 }
 
 route_result route_runner::run(const job& j) {

@@ -31,8 +31,8 @@ public:
     /// @returns true when this outcome changed the state (closed ↔ open), for a log line.
     bool record(const std::string& tenant, const std::string& stage, bool ok, int64_t now_ms);
 
-    /// Every breaker that left the closed state at least once: ((tenant, stage), state).
-    std::vector<std::pair<std::pair<std::string, std::string>, state>> states() const;
+    /// The state of the breaker of `tenant` and `stage` (closed when it never failed).
+    state state_of(const std::string& tenant, const std::string& stage) const;
 
 private:
     struct entry {
