@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     store::options o;
     o.url = url;
     o.pool_size = 2;
-    o.route_job = dispatch::route_job_for;
+    o.route_job = [](const filed_event& e) { return dispatch::route_job_for(e); };
     auto db = store::open(o);
 
     std::mutex mu;

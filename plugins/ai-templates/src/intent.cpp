@@ -1,6 +1,7 @@
 #include <switchboard/templates/intent.hpp>
 #include <switchboard/templates/locale.hpp>
 #include <switchboard/templates/shipped_data.hpp>
+#include <switchboard/templates/spelling.hpp>
 #include <switchboard/templates/text.hpp>
 
 #include "json_document.hpp"
@@ -78,15 +79,13 @@ intent_matcher intent_matcher::from_json(const boost::json::value& catalog, std:
                 std::string_view raw = kw.as_string();
                 const bool stem = !raw.empty() && raw.back() == '*';
                 if (stem) raw.remove_suffix(1);
-                std::string words = normalize_for_matching(raw);
-                if (words.empty())
+                keyword k{keyword_words(normalize_for_matching(raw)), stem};
+                if (k.words.empty())
                     throw plugin_error(error_kind::invalid,
                                        where + ": '" + at + "' has no letter or digit to match: remove it");
-                const bool phrase = words.find(' ') != std::string::npos;
-                // Whole single words need a space after them; stems and phrases may run into a suffix.
-                std::string needle = " " + words + (stem || phrase ? "" : " ");
-                auto& list = m.needles_[index_of(*which)];
-                if (std::find(list.begin(), list.end(), needle) == list.end()) list.push_back(std::move(needle));
+                k.open_end = stem || k.words.size() > 1;
+                auto& list = m.keywords_[index_of(*which)];
+                if (std::find(list.begin(), list.end(), k) == list.end()) list.push_back(std::move(k));
             }
         }
     }
@@ -107,13 +106,93 @@ const intent_matcher& intent_matcher::shipped() {
     return catalog;
 }
 
+namespace {
+
+// A message word against a keyword word: equal, or one typo apart when the keyword is a Latin word
+// long enough for a typo not to make it another word and the first letters agree (typos rarely hit
+// the first letter). Cyrillic keywords are left exact: in Mongolian one letter more or less is a
+// suffix that changes the meaning (ажилтан staff, ажилтанд to the staff; залга call, зага), and
+// the spelling variants customers do use are folded away before comparing (spelling.hpp) — except
+// in a Latin-typed message read as Mongolian, where a keyword of six letters or more also allows one
+// typo, for there is no keyboard check at all ("hunte yarih").
+constexpr std::size_t typo_min_letters = 5;
+
+bool letters_equal(std::u32string_view a, std::u32string_view b, bool loose) {
+    return a.size() == b.size() &&
+           std::equal(a.begin(), a.end(), b.begin(), [&](char32_t x, char32_t y) { return same_letter(x, y, loose); });
+}
+
+bool could_be_typo(const word& w, const word& k, bool loose) {
+    const bool typo_prone = has_latin_letter(k) ? k.size() >= typo_min_letters : loose && k.size() > typo_min_letters;
+    return typo_prone && !w.empty() && same_letter(w.front(), k.front(), loose);
+}
+
+// The message word stretched at its end ("hiii", "heyyy", "ууу") reads as the word itself.
+bool stretched(std::u32string_view w, std::u32string_view k, bool loose) {
+    if (k.empty() || w.size() <= k.size() || !letters_equal(w.substr(0, k.size()), k, loose)) return false;
+    return std::all_of(w.begin() + static_cast<std::ptrdiff_t>(k.size()), w.end(),
+                       [&](char32_t c) { return same_letter(c, k.back(), loose); });
+}
+
+// A short word read loosely (о = у) turns into other words too often: "one" is not "үнэ".
+constexpr std::size_t loose_min_letters = 4;
+
+bool word_matches(const word& w, const word& k, bool loose) {
+    loose = loose && k.size() >= loose_min_letters;
+    if (letters_equal(w, k, loose) || stretched(w, k, loose)) return true;
+    return could_be_typo(w, k, loose) && within_one_typo(w, k, loose);
+}
+
+// A message word against a stem: it starts with the stem, or with something one typo from it.
+bool starts_with(const word& w, const word& stem, bool loose) {
+    loose = loose && stem.size() >= loose_min_letters;
+    if (w.size() >= stem.size() && letters_equal(std::u32string_view(w).substr(0, stem.size()), stem, loose))
+        return true;
+    if (!could_be_typo(w, stem, loose)) return false;
+    for (std::size_t n = stem.size() - 1; n <= stem.size() + 1 && n <= w.size(); ++n)
+        if (within_one_typo(w.substr(0, n), stem, loose)) return true;
+    return false;
+}
+
+// Where a keyword occurred: in which form of the message, and which words it covered.
+struct hit {
+    intent which;
+    bool transliterated;
+    std::size_t begin, end;
+    bool inside(const hit& other) const {
+        return transliterated == other.transliterated && other.begin <= begin && end <= other.end &&
+               other.end - other.begin > end - begin;
+    }
+};
+
+}  // namespace
+
+template <typename OnHit>
+void intent_matcher::find(const keyword& kw, const std::vector<word>& words, bool loose, OnHit&& on_hit) {
+    const std::size_t n = kw.words.size();
+    for (std::size_t at = 0; at + n <= words.size(); ++at) {
+        bool all = true;
+        for (std::size_t j = 0; j < n && all; ++j) {
+            const bool open = kw.open_end && j + 1 == n;
+            all = open ? starts_with(words[at + j], kw.words[j], loose) : word_matches(words[at + j], kw.words[j], loose);
+        }
+        if (all) on_hit(at, at + n);
+    }
+}
+
 std::optional<intent> intent_matcher::match(std::string_view text) const {
-    const std::string words = normalize_for_matching(text);
-    if (words.empty()) return std::nullopt;
-    const std::string haystack = " " + words + " ";
+    const spelling_forms forms = forms_for_matching(normalize_for_matching(text));
+    if (forms.as_written.empty()) return std::nullopt;
+    std::vector<hit> hits;
     for (intent i : matchable_intents)
-        for (const std::string& needle : needles_[index_of(i)])
-            if (haystack.find(needle) != std::string::npos) return i;
+        for (const keyword& kw : keywords_[index_of(i)]) {
+            find(kw, forms.as_written, false, [&](std::size_t b, std::size_t e) { hits.push_back({i, false, b, e}); });
+            find(kw, forms.transliterated, true, [&](std::size_t b, std::size_t e) { hits.push_back({i, true, b, e}); });
+        }
+    // The highest-priority intent wins, except over a keyword that is part of a longer one the
+    // message also holds: "хүргэлтийн төлбөр" (delivery fee) is shipping, though "төлбөр" is payment.
+    for (const hit& h : hits)  // hits are in priority order
+        if (std::none_of(hits.begin(), hits.end(), [&](const hit& other) { return h.inside(other); })) return h.which;
     return std::nullopt;
 }
 

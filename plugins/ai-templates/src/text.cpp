@@ -119,6 +119,24 @@ std::string normalize_for_matching(std::string_view text) {
     return out;
 }
 
+std::u32string utf8_to_u32(std::string_view text) {
+    std::u32string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        code_point cp = decode(text, i);
+        out.push_back(cp.value);
+        i += cp.size;
+    }
+    return out;
+}
+
+std::string u32_to_utf8(std::u32string_view text) {
+    std::string out;
+    out.reserve(text.size() * 2);
+    for (char32_t c : text) append_utf8(out, c);
+    return out;
+}
+
 letter_counts count_letters(std::string_view text) {
     letter_counts counts;
     for (std::size_t i = 0; i < text.size();) {

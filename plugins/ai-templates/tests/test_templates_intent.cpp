@@ -118,7 +118,7 @@ TEST_CASE("every intent is recognised in Mongolian", "[templates]") {
         {"Оператортой холбоно уу", "handoff"},
         {"хүнтэй ярих", "handoff"},
         {"хүн рүү шилжүүлээч", "handoff"},
-        {"ажилтан", "handoff"},
+        {"ажилтантай холбоорой", "handoff"},
         {"хүнтэй ярихыг хүсч байна", "handoff"},
     });
 }

@@ -184,7 +184,7 @@ TEST_CASE("every matchable intent gets its own reply in both languages", "[templ
 
 TEST_CASE("a handoff request escalates the conversation, then sends the notice", "[templates]") {
     templates_instance inst(sdk::host(), make_settings());
-    for (const char* text : {"I want to talk to a human", "оператор", "хүнтэй ярих", "хүн рүү", "ажилтан",
+    for (const char* text : {"I want to talk to a human", "оператор", "хүнтэй ярих", "хүн рүү", "ажилтантай холбоорой",
                              "real person please", "can I talk to someone?", "AGENT"}) {
         INFO("message: " << text);
         auto items = run(inst, message(text));

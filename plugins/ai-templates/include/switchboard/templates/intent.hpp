@@ -64,13 +64,20 @@ constexpr bool is_matchable(intent i) noexcept { return i != intent::fallback &&
  * Recognises intents from keywords and phrases.
  *
  * Matching works on normalize_for_matching() text (see text.hpp): case-insensitive for Latin and
- * Cyrillic, punctuation and emoji ignored, and Mongolian ө/ү/ё typed as о/у/е still matching. A
- * keyword matches
+ * Cyrillic, punctuation and emoji ignored; words are then compared as spelling.hpp describes, so
+ * Mongolian typed without ө/ү, with э/е or й/ы/и mixed up, with colloquial abbreviations ("бн") or
+ * in Latin letters ("sain bn uu", "une hed ve") matches the Cyrillic keywords. A keyword matches
  *   - "word"        when the message contains that whole word ("hi" matches "hi!" but not "this");
  *   - "stem*"       when a word of the message starts with the stem, for inflected languages
  *                   ("захиалг*" matches "захиалга", "захиалгаа", "захиалгын");
- *   - "two words"   (any keyword with a space) when the phrase occurs starting at a word boundary;
- *                   its end may run into a suffix ("хүнтэй ярих" matches "хүнтэй ярихыг").
+ *   - "two words"   (any keyword with a space) when the words occur in a row; the last may run into
+ *                   a suffix ("хүнтэй ярих" matches "хүнтэй ярихыг").
+ * A Latin keyword word of five letters or more also matches a word one typo away with the same first
+ * letter (a letter wrong, added, missing or two swapped: "delivry", "refnd"), and a stem a word
+ * beginning one typo away from it; a word stretched at its end ("hiii", "heyyy") matches the word;
+ * a Latin-typed word read as Mongolian also takes о and у as one letter ("tulbur" → төлбөр).
+ * When several intents match, the highest-priority one wins unless its keyword lies inside a
+ * longer keyword of another intent ("хүргэлтийн төлбөр", delivery fee, is shipping, not payment).
  * Keywords of every locale are checked, whatever the reply locale will be.
  */
 class intent_matcher {
@@ -96,12 +103,20 @@ public:
     std::optional<intent> match(std::string_view text) const;
 
     /// Number of keywords held for an intent (all locales together).
-    std::size_t keyword_count(intent i) const noexcept { return needles_[index_of(i)].size(); }
+    std::size_t keyword_count(intent i) const noexcept { return keywords_[index_of(i)].size(); }
 
 private:
-    // Normalized keywords with the boundary spaces they need: " hi " (whole word), " захиалг" (stem),
-    // " real person" (phrase). They are searched for in " <normalized text> ".
-    std::array<std::vector<std::string>, intent_count> needles_;
+    struct keyword {
+        std::vector<std::u32string> words;  ///< folded words (spelling.hpp keyword_words)
+        bool open_end = false;              ///< the last word may run into a suffix (stems, phrases)
+        bool operator==(const keyword&) const = default;
+    };
+    /// Calls on_hit(begin, end) for each run of `words` that `kw` matches (loose: the words are a
+    /// Latin-typed reading, see spelling.hpp).
+    template <typename OnHit>
+    static void find(const keyword& kw, const std::vector<std::u32string>& words, bool loose, OnHit&& on_hit);
+
+    std::array<std::vector<keyword>, intent_count> keywords_;
 };
 
 }  // namespace switchboard::templates

@@ -26,6 +26,12 @@ std::string utf8_lower(std::string_view text);
 /// @returns the words joined by single spaces, without leading or trailing space ("" when none).
 std::string normalize_for_matching(std::string_view text);
 
+/// Decodes UTF-8 into code points; an invalid byte becomes U+FFFD.
+std::u32string utf8_to_u32(std::string_view text);
+
+/// Encodes code points as UTF-8 (the inverse of utf8_to_u32 for valid text).
+std::string u32_to_utf8(std::u32string_view text);
+
 /// How many letters of each script a text contains.
 struct letter_counts {
     std::size_t latin = 0;     ///< ASCII letters plus Latin-1 / Latin Extended-A/B letters
