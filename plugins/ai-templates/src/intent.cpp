@@ -89,6 +89,10 @@ intent_matcher intent_matcher::from_json(const boost::json::value& catalog, std:
             }
         }
     }
+    for (intent i : matchable_intents)
+        for (std::size_t k = 0; k < m.keywords_[index_of(i)].size(); ++k)
+            m.by_first_letter_[index_letter(m.keywords_[index_of(i)][k].words.front().front())].emplace_back(
+                index_of(i), k);
     return m;
 }
 
@@ -139,6 +143,7 @@ constexpr std::size_t loose_min_letters = 4;
 
 bool word_matches(const word& w, const word& k, bool loose) {
     loose = loose && k.size() >= loose_min_letters;
+    if (w.empty() || !same_letter(w.front(), k.front(), loose)) return false;  // every way to match needs it
     if (letters_equal(w, k, loose) || stretched(w, k, loose)) return true;
     return could_be_typo(w, k, loose) && within_one_typo(w, k, loose);
 }
@@ -146,6 +151,7 @@ bool word_matches(const word& w, const word& k, bool loose) {
 // A message word against a stem: it starts with the stem, or with something one typo from it.
 bool starts_with(const word& w, const word& stem, bool loose) {
     loose = loose && stem.size() >= loose_min_letters;
+    if (w.empty() || !same_letter(w.front(), stem.front(), loose)) return false;
     if (w.size() >= stem.size() && letters_equal(std::u32string_view(w).substr(0, stem.size()), stem, loose))
         return true;
     if (!could_be_typo(w, stem, loose)) return false;
@@ -167,31 +173,39 @@ struct hit {
 
 }  // namespace
 
-template <typename OnHit>
-void intent_matcher::find(const keyword& kw, const std::vector<word>& words, bool loose, OnHit&& on_hit) {
+char32_t intent_matcher::index_letter(char32_t first) noexcept { return first == U'у' ? U'о' : first; }
+
+bool intent_matcher::occurs_at(const keyword& kw, const std::vector<word>& words, std::size_t at, bool loose) {
     const std::size_t n = kw.words.size();
-    for (std::size_t at = 0; at + n <= words.size(); ++at) {
-        bool all = true;
-        for (std::size_t j = 0; j < n && all; ++j) {
-            const bool open = kw.open_end && j + 1 == n;
-            all = open ? starts_with(words[at + j], kw.words[j], loose) : word_matches(words[at + j], kw.words[j], loose);
-        }
-        if (all) on_hit(at, at + n);
+    if (at + n > words.size()) return false;
+    for (std::size_t j = 0; j < n; ++j) {
+        const bool open = kw.open_end && j + 1 == n;
+        if (!(open ? starts_with(words[at + j], kw.words[j], loose) : word_matches(words[at + j], kw.words[j], loose)))
+            return false;
     }
+    return true;
 }
 
 std::optional<intent> intent_matcher::match(std::string_view text) const {
     const spelling_forms forms = forms_for_matching(normalize_for_matching(text));
     if (forms.as_written.empty()) return std::nullopt;
     std::vector<hit> hits;
-    for (intent i : matchable_intents)
-        for (const keyword& kw : keywords_[index_of(i)]) {
-            find(kw, forms.as_written, false, [&](std::size_t b, std::size_t e) { hits.push_back({i, false, b, e}); });
-            find(kw, forms.transliterated, true, [&](std::size_t b, std::size_t e) { hits.push_back({i, true, b, e}); });
+    auto scan = [&](const std::vector<word>& words, bool loose) {
+        for (std::size_t at = 0; at < words.size(); ++at) {
+            // Every way of matching needs the first letters to agree: only those keywords are tried.
+            auto candidates = by_first_letter_.find(index_letter(words[at].front()));
+            if (candidates == by_first_letter_.end()) continue;
+            for (const auto& [which, k] : candidates->second)
+                if (occurs_at(keywords_[which][k], words, at, loose))
+                    hits.push_back({all_intents[which], loose, at, at + keywords_[which][k].words.size()});
         }
+    };
+    scan(forms.as_written, false);
+    scan(forms.transliterated, true);
     // The highest-priority intent wins, except over a keyword that is part of a longer one the
     // message also holds: "хүргэлтийн төлбөр" (delivery fee) is shipping, though "төлбөр" is payment.
-    for (const hit& h : hits)  // hits are in priority order
+    std::stable_sort(hits.begin(), hits.end(), [](const hit& a, const hit& b) { return a.which < b.which; });
+    for (const hit& h : hits)
         if (std::none_of(hits.begin(), hits.end(), [&](const hit& other) { return h.inside(other); })) return h.which;
     return std::nullopt;
 }

@@ -11,6 +11,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace switchboard::templates {
@@ -111,12 +113,15 @@ private:
         bool open_end = false;              ///< the last word may run into a suffix (stems, phrases)
         bool operator==(const keyword&) const = default;
     };
-    /// Calls on_hit(begin, end) for each run of `words` that `kw` matches (loose: the words are a
-    /// Latin-typed reading, see spelling.hpp).
-    template <typename OnHit>
-    static void find(const keyword& kw, const std::vector<std::u32string>& words, bool loose, OnHit&& on_hit);
+    /// True when `kw` matches the words starting at `at` (loose: the words are a Latin-typed
+    /// reading, see spelling.hpp).
+    static bool occurs_at(const keyword& kw, const std::vector<std::u32string>& words, std::size_t at, bool loose);
+    /// The letter keywords are indexed by: their first, with у and о as one (see same_letter).
+    static char32_t index_letter(char32_t first) noexcept;
 
     std::array<std::vector<keyword>, intent_count> keywords_;
+    /// (intent index, keyword index) of the keywords, by index_letter() of their first letter.
+    std::unordered_map<char32_t, std::vector<std::pair<std::size_t, std::size_t>>> by_first_letter_;
 };
 
 }  // namespace switchboard::templates
