@@ -22,6 +22,11 @@ public:
         report["kv_after_delete"] = or_null(host_.kv_get("a"));
         host_.kv_increment("quota", 2, 60'000);
         report["kv_increment"] = host_.kv_increment("quota", 3);
+        auto first = host_.kv_increment_once("score", 10, "once:a");
+        host_.kv_increment_once("score", 5, "once:b");
+        auto again = host_.kv_increment_once("score", 10, "once:a");  // a re-run: no change, the first result
+        report["kv_increment_once"] = json::array{first.value, first.applied, again.value, again.applied,
+                                                  host_.kv_increment("score", 0)};
         host_.kv_put("link", "chat-9", 0, sdk::kv_scope::tenant);
         report["tenant_scope"] = or_null(host_.kv_get("link", sdk::kv_scope::tenant));
         report["instance_scope"] = or_null(host_.kv_get("link"));

@@ -179,6 +179,24 @@ sb_status thunk_kv_increment(void* ctx, uint32_t scope, sb_str key, int64_t delt
         return SB_OK;
     });
 }
+sb_status thunk_kv_increment_once(void* ctx, uint32_t scope, sb_str key, int64_t delta, int64_t ttl_ms, sb_str once_key,
+                                  int64_t once_ttl_ms, int64_t* result, uint32_t* applied, sb_error* e) {
+    auto* c = static_cast<host_ctx*>(ctx);
+    return with_storage(c, e, [&](store& db) {
+        if (view(once_key).empty() || once_ttl_ms <= 0) {
+            fill_error(e, "", "kv_increment_once needs a once_key and a once_ttl_ms > 0");
+            return SB_ERR_INVALID;
+        }
+        int64_t now = c->services->now_ms();
+        std::optional<int64_t> exp;
+        if (ttl_ms > 0) exp = now + ttl_ms;
+        auto [v, done] = db.kv_increment_once(c->tenant, kv_namespace(*c, scope), std::string(view(key)), delta, exp,
+                                              std::string(view(once_key)), now + once_ttl_ms, now);
+        if (result) *result = v;
+        if (applied) *applied = done ? 1 : 0;
+        return SB_OK;
+    });
+}
 sb_status thunk_history(void* ctx, int64_t conversation_id, uint32_t max_messages, uint32_t max_chars,
                         const sb_sink* sink, sb_error* e) {
     auto* c = static_cast<host_ctx*>(ctx);
@@ -300,6 +318,7 @@ plugin_instance::plugin_instance(std::shared_ptr<loaded_plugin> plugin, std::str
     api_.kv_increment = thunk_kv_increment;
     api_.metric_add = thunk_metric;
     api_.metric_set = thunk_metric_set;
+    api_.kv_increment_once = thunk_kv_increment_once;
     api_.conversation_history = thunk_history;
     api_.contact_get = thunk_contact_get;
     api_.contact_update = thunk_contact_update;

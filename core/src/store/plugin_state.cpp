@@ -62,33 +62,80 @@ double row_double(const soci::row& r, size_t i) {
 
 }  // namespace
 
+namespace {
+
+/// kv_increment's work inside the caller's transaction.
+long long increment_in(soci::session& s, bool postgresql, const std::string& tenant, const std::string& plugin,
+                       const std::string& key, int64_t delta, std::optional<int64_t> expires_at_ms, int64_t now_ms) {
+    long long exp = expires_at_ms.value_or(0);
+    soci::indicator exp_ind = expires_at_ms ? soci::i_ok : soci::i_null;
+    s << "INSERT INTO kv (tenant, plugin, k, v, expires_at_ms) VALUES (:t, :p, :k, '0', :e) "
+         "ON CONFLICT (tenant, plugin, k) DO NOTHING",
+        soci::use(tenant), soci::use(plugin), soci::use(key), soci::use(exp, exp_ind);
+    std::string v;
+    long long current_exp = 0;
+    soci::indicator current_ind = soci::i_null;
+    std::string lock = postgresql ? " FOR UPDATE" : "";
+    s << "SELECT v, expires_at_ms FROM kv WHERE tenant = :t AND plugin = :p AND k = :k" + lock, soci::use(tenant),
+        soci::use(plugin), soci::use(key), soci::into(v), soci::into(current_exp, current_ind);
+    bool expired = current_ind == soci::i_ok && current_exp <= now_ms;
+    long long value = (expired ? 0 : switchboard::sdk::kv_counter_value(v)) + delta;
+    std::string text = std::to_string(value);
+    if (expired)
+        s << "UPDATE kv SET v = :v, expires_at_ms = :e WHERE tenant = :t AND plugin = :p AND k = :k", soci::use(text),
+            soci::use(exp, exp_ind), soci::use(tenant), soci::use(plugin), soci::use(key);
+    else
+        s << "UPDATE kv SET v = :v WHERE tenant = :t AND plugin = :p AND k = :k", soci::use(text), soci::use(tenant),
+            soci::use(plugin), soci::use(key);
+    return value;
+}
+
+}  // namespace
+
 int64_t sql_store::kv_increment(const std::string& tenant, const std::string& plugin, const std::string& key,
                                 int64_t delta, std::optional<int64_t> expires_at_ms, int64_t now_ms) {
     soci::session s(*pool_);
-    long long exp = expires_at_ms.value_or(0);
-    soci::indicator exp_ind = expires_at_ms ? soci::i_ok : soci::i_null;
-    begin(s); // SQLite: BEGIN IMMEDIATE serializes writers; PostgreSQL: the row lock below does
+    begin(s); // SQLite: BEGIN IMMEDIATE serializes writers; PostgreSQL: the row lock taken inside does
     try {
-        s << "INSERT INTO kv (tenant, plugin, k, v, expires_at_ms) VALUES (:t, :p, :k, '0', :e) "
-             "ON CONFLICT (tenant, plugin, k) DO NOTHING",
-            soci::use(tenant), soci::use(plugin), soci::use(key), soci::use(exp, exp_ind);
-        std::string v;
-        long long current_exp = 0;
-        soci::indicator current_ind = soci::i_null;
-        std::string lock = backend_ == backend::postgresql ? " FOR UPDATE" : "";
-        s << "SELECT v, expires_at_ms FROM kv WHERE tenant = :t AND plugin = :p AND k = :k" + lock, soci::use(tenant),
-            soci::use(plugin), soci::use(key), soci::into(v), soci::into(current_exp, current_ind);
-        bool expired = current_ind == soci::i_ok && current_exp <= now_ms;
-        long long value = (expired ? 0 : switchboard::sdk::kv_counter_value(v)) + delta;
-        std::string text = std::to_string(value);
-        if (expired)
-            s << "UPDATE kv SET v = :v, expires_at_ms = :e WHERE tenant = :t AND plugin = :p AND k = :k", soci::use(text),
-                soci::use(exp, exp_ind), soci::use(tenant), soci::use(plugin), soci::use(key);
-        else
-            s << "UPDATE kv SET v = :v WHERE tenant = :t AND plugin = :p AND k = :k", soci::use(text), soci::use(tenant),
-                soci::use(plugin), soci::use(key);
+        long long value = increment_in(s, backend_ == backend::postgresql, tenant, plugin, key, delta, expires_at_ms, now_ms);
         commit(s);
         return value;
+    } catch (...) {
+        rollback(s);
+        throw;
+    }
+}
+
+std::pair<int64_t, bool> sql_store::kv_increment_once(const std::string& tenant, const std::string& plugin,
+                                                      const std::string& key, int64_t delta,
+                                                      std::optional<int64_t> expires_at_ms, const std::string& once_key,
+                                                      int64_t once_expires_at_ms, int64_t now_ms) {
+    soci::session s(*pool_);
+    const bool postgresql = backend_ == backend::postgresql;
+    begin(s);
+    try {
+        // The once row first: a concurrent run with the same once_key waits here until this commits.
+        long long once_exp = once_expires_at_ms;
+        s << "INSERT INTO kv (tenant, plugin, k, v, expires_at_ms) VALUES (:t, :p, :k, '', :e) "
+             "ON CONFLICT (tenant, plugin, k) DO NOTHING",
+            soci::use(tenant), soci::use(plugin), soci::use(once_key), soci::use(once_exp);
+        std::string recorded;
+        long long recorded_exp = 0;
+        soci::indicator exp_ind = soci::i_null;
+        s << "SELECT v, expires_at_ms FROM kv WHERE tenant = :t AND plugin = :p AND k = :k" +
+                 std::string(postgresql ? " FOR UPDATE" : ""),
+            soci::use(tenant), soci::use(plugin), soci::use(once_key), soci::into(recorded), soci::into(recorded_exp, exp_ind);
+        const bool live = !recorded.empty() && !(exp_ind == soci::i_ok && recorded_exp <= now_ms);
+        if (live) {
+            commit(s);
+            return {switchboard::sdk::kv_counter_value(recorded), false};
+        }
+        long long value = increment_in(s, postgresql, tenant, plugin, key, delta, expires_at_ms, now_ms);
+        std::string text = std::to_string(value);
+        s << "UPDATE kv SET v = :v, expires_at_ms = :e WHERE tenant = :t AND plugin = :p AND k = :k", soci::use(text),
+            soci::use(once_exp), soci::use(tenant), soci::use(plugin), soci::use(once_key);
+        commit(s);
+        return {value, true};
     } catch (...) {
         rollback(s);
         throw;

@@ -77,6 +77,10 @@ public:
     void kv_delete(const std::string& tenant, const std::string& plugin, const std::string& key) override;
     int64_t kv_increment(const std::string& tenant, const std::string& plugin, const std::string& key, int64_t delta,
                          std::optional<int64_t> expires_at_ms, int64_t now_ms) override;
+    std::pair<int64_t, bool> kv_increment_once(const std::string& tenant, const std::string& plugin, const std::string& key,
+                                               int64_t delta, std::optional<int64_t> expires_at_ms,
+                                               const std::string& once_key, int64_t once_expires_at_ms,
+                                               int64_t now_ms) override;
     std::vector<history_message> conversation_history(const std::string& tenant, int64_t conversation_id,
                                                       int max_messages) override;
     std::optional<contact_record> contact(const std::string& tenant, const std::string& channel,

@@ -39,7 +39,7 @@ extern "C" {
 #define SB_ABI_MAJOR 2
 #endif
 #ifndef SB_ABI_MINOR
-#define SB_ABI_MINOR 1
+#define SB_ABI_MINOR 2
 #endif
 
 /** Name of the exported symbol (a Boost.DLL alias) holding `const sb_plugin_descriptor* (*)(void)`.
@@ -279,6 +279,15 @@ typedef struct sb_host_api {
     /** (ABI 2.1) Sets the gauge `switchboard_plugin_<name>{tenant,plugin}` in /metrics to `value`
      * (a state such as a quota's use, not a count). */
     void (*metric_set)(void* ctx, sb_str name, double value);
+    /** (ABI 2.2) kv_increment at most once per `once_key`, for work that may run again after a crash
+     * or a retry (a stage re-run adds a lead score or a token count once). In one transaction: when
+     * `once_key` (same scope) is absent or expired, adds `delta` to `key` as kv_increment does (ttl_ms
+     * likewise), records `once_key` with the new value for `once_ttl_ms` ms (> 0; the window in which
+     * a re-run is recognised), and sets *applied = 1; otherwise changes nothing and sets *applied = 0.
+     * Either way *result is the value `key` had right after that once_key's increment, so a re-run
+     * sees what the first run saw. */
+    sb_status (*kv_increment_once)(void* ctx, uint32_t scope, sb_str key, int64_t delta, int64_t ttl_ms, sb_str once_key,
+                                   int64_t once_ttl_ms, int64_t* result, uint32_t* applied, sb_error* error);
 } sb_host_api;
 
 /** A tenant's setting for one plugin instance (borrowed for create()). Frozen pair. */

@@ -65,6 +65,7 @@ TEST_CASE("the fake host and the real host give a plugin the same services", "[p
     CHECK(real_report.at("kv_get") == "1");
     CHECK(real_report.at("kv_after_delete").is_null());
     CHECK(real_report.at("kv_increment") == 5);
+    CHECK(real_report.at("kv_increment_once") == json::array{10, true, 10, false, 15});
     CHECK(real_report.at("tenant_scope") == "chat-9");
     CHECK(real_report.at("instance_scope").is_null());
     CHECK(real_report.at("contact_before") == "known"); // the customer's PSID from the webhook

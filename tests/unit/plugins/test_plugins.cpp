@@ -57,11 +57,11 @@ TEST_CASE("a compatible plugin loads and describes itself", "[plugins]") {
 
 TEST_CASE("incompatible plugins are refused with a message naming both versions", "[plugins]") {
     CHECK(refusal(fixtures + "/switchboard-stale.so") ==
-          "built against SDK ABI 0.9 but this host implements ABI 2.1: rebuild it against SDK 2.1");
+          "built against SDK ABI 0.9 but this host implements ABI 2.2: rebuild it against SDK 2.2");
     CHECK(refusal(fixtures + "/switchboard-future.so") ==
-          "built against SDK ABI 2.99, newer than this host's ABI 2.1: upgrade switchboard, or rebuild it against SDK 2.1");
+          "built against SDK ABI 2.99, newer than this host's ABI 2.2: upgrade switchboard, or rebuild it against SDK 2.2");
     CHECK(refusal(fixtures + "/switchboard-abi1.so") ==
-          "built against SDK ABI 1.0 but this host implements ABI 2.1: rebuild it against SDK 2.1 (the 2.0 boundary "
+          "built against SDK ABI 1.0 but this host implements ABI 2.2: rebuild it against SDK 2.2 (the 2.0 boundary "
           "is described in writing-plugins.md)");
     CHECK(refusal(fixtures + "/switchboard-noexport.so").find("does not export 'switchboard_plugin'") !=
           std::string::npos);
@@ -109,7 +109,7 @@ TEST_CASE("tenant settings are validated against the declared schema", "[plugins
     CHECK(diags[0].mark.line == 5);
     CHECK(diags[1].message.find("'messaging_window' of plugin 'messenger' must be a duration") != std::string::npos);
     CHECK(diags[2].message.find("plugin 'stale', which was not found") != std::string::npos);
-    CHECK(diags[2].message.find("rebuild it against SDK 2.1") != std::string::npos);
+    CHECK(diags[2].message.find("rebuild it against SDK 2.2") != std::string::npos);
     CHECK(diags[3].message.find("did you mean 'templates'?") != std::string::npos);
     CHECK(diags[4].message.find("needs plugin 'templates' enabled") != std::string::npos);
     CHECK(diags[5].message.find("has no stage 'nothing'") != std::string::npos);
@@ -177,14 +177,14 @@ TEST_CASE("plugins are inspected in a child process", "[plugins]") {
     REQUIRE(good.ok);
     auto d = boost::json::parse(good.json).as_object();
     CHECK(d.at("name") == "templates");
-    CHECK(d.at("abi") == "2.1");
+    CHECK(d.at("abi") == "2.2");
     CHECK(d.at("events").as_array().size() == 1); // conversation.escalated
     CHECK(d.at("settings").as_array()[0].at("type") == "enum");
     CHECK(d.at("settings").as_array()[0].at("choices") == boost::json::array{"en", "mn"});
     CHECK(d.at("stages").as_array().size() == 1);
     auto stale = inspect_plugin(self, fixtures + "/switchboard-stale.so");
     CHECK_FALSE(stale.ok);
-    CHECK(stale.error == "built against SDK ABI 0.9 but this host implements ABI 2.1: rebuild it against SDK 2.1");
+    CHECK(stale.error == "built against SDK ABI 0.9 but this host implements ABI 2.2: rebuild it against SDK 2.2");
     auto missing = inspect_plugin("/nonexistent/switchboard", fixtures + "/switchboard-fixture.so");
     CHECK_FALSE(missing.ok);
     CHECK(missing.error.find("cannot start") != std::string::npos);

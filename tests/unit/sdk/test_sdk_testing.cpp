@@ -405,14 +405,14 @@ TEST_CASE("fake host: durations parse like the host's config", "[sdk]") {
 
 TEST_CASE("fake host: the fixture plugins are refused or loaded as by the host", "[sdk]") {
     CHECK(load_refusal(fixture_dir + "/switchboard-stale.so") ==
-          "built against SDK ABI 0.9 but this host implements ABI 2.1: rebuild it against SDK 2.1");
+          "built against SDK ABI 0.9 but this host implements ABI 2.2: rebuild it against SDK 2.2");
     CHECK(load_refusal(fixture_dir + "/switchboard-future.so") ==
-          "built against SDK ABI 2.99, newer than this host's ABI 2.1: upgrade switchboard, or rebuild it against SDK 2.1");
+          "built against SDK ABI 2.99, newer than this host's ABI 2.2: upgrade switchboard, or rebuild it against SDK 2.2");
     CHECK(load_refusal(fixture_dir + "/switchboard-noexport.so") ==
           "not a Switchboard plugin: it does not export 'switchboard_plugin' (declare it with SWITCHBOARD_PLUGIN "
           "from <switchboard/sdk/plugin.hpp>)");
     CHECK_THAT(load_refusal(fixture_dir + "/switchboard-abi1.so"),
-               StartsWith("built against SDK ABI 1.0 but this host implements ABI 2.1: rebuild it against SDK 2.1"));
+               StartsWith("built against SDK ABI 1.0 but this host implements ABI 2.2: rebuild it against SDK 2.2"));
     // Same words as the host itself (only the loader's own detail after "shared object:" differs).
     for (const char* name : {"stale", "future", "noexport", "abi1"}) {
         const std::string file = fixture_dir + "/switchboard-" + name + ".so";

@@ -193,6 +193,27 @@ public:
         check(err, api_->kv_increment(api_->ctx, static_cast<uint32_t>(scope), borrow(key), delta, ttl_ms, &result, &err));
         return result;
     }
+    /// What kv_increment_once did.
+    struct once_increment {
+        int64_t value = 0;     ///< the counter right after this once_key's increment (now or earlier)
+        bool applied = false;  ///< true when this call added the delta, false when once_key had already
+    };
+    /// (ABI 2.2) Adds `delta` to the counter at `key` unless `once_key` was used before (within
+    /// `once_ttl_ms` ms, > 0), atomically; see sb_host_api.kv_increment_once. Use the call's
+    /// idempotency key in `once_key` so a re-run stage does not count twice.
+    /// @throws plugin_error(retryable) on storage failure, (final) from a host older than ABI 2.2.
+    once_increment kv_increment_once(std::string_view key, int64_t delta, std::string_view once_key,
+                                     int64_t once_ttl_ms = 7LL * 86'400'000, int64_t ttl_ms = 0,
+                                     kv_scope scope = kv_scope::instance) const {
+        require(offsetof(sb_host_api, kv_increment_once), api_ ? api_->kv_increment_once : nullptr, "kv_increment_once");
+        once_increment out;
+        uint32_t applied = 0;
+        sb_error err = make_error();
+        check(err, api_->kv_increment_once(api_->ctx, static_cast<uint32_t>(scope), borrow(key), delta, ttl_ms,
+                                           borrow(once_key), once_ttl_ms, &out.value, &applied, &err));
+        out.applied = applied != 0;
+        return out;
+    }
     /// Adds to a plugin counter shown in /metrics.
     void metric(std::string_view name, double value = 1) const {
         if (has(offsetof(sb_host_api, metric_add), api_ ? api_->metric_add : nullptr))

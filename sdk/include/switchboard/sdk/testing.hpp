@@ -323,8 +323,8 @@ public:
     /// @param path  the .so file, e.g. "build/plugins/switchboard-echo.so"
     /// @throws std::runtime_error with the host's refusal messages: "not a loadable shared object: …",
     ///         "not a Switchboard plugin: it does not export 'switchboard_plugin' …", or the ABI
-    ///         messages ("built against SDK ABI 1.0 but this host implements ABI 2.1: rebuild it
-    ///         against SDK 2.1 …").
+    ///         messages ("built against SDK ABI 1.0 but this host implements ABI 2.2: rebuild it
+    ///         against SDK 2.2 …").
     static fake_host load(const std::string& path) {
         // Resident until exit, like the host: never dlclose'd.
         void* handle = dlopen(path.c_str(), RTLD_LOCAL | RTLD_NOW);

@@ -243,6 +243,14 @@ public:
     virtual int64_t kv_increment(const std::string& tenant, const std::string& plugin, const std::string& key,
                                  int64_t delta, std::optional<int64_t> expires_at_ms, int64_t now_ms) = 0;
 
+    /// kv_increment unless `once_key` (same tenant and namespace) is live: then nothing changes.
+    /// Records `once_key` with the new value until `once_expires_at_ms`, in the same transaction.
+    /// @returns the value right after once_key's increment, and whether this call applied it.
+    virtual std::pair<int64_t, bool> kv_increment_once(const std::string& tenant, const std::string& plugin,
+                                                       const std::string& key, int64_t delta,
+                                                       std::optional<int64_t> expires_at_ms, const std::string& once_key,
+                                                       int64_t once_expires_at_ms, int64_t now_ms) = 0;
+
     /// The newest `max_messages` messages of a tenant's conversation, oldest first (see
     /// sb_host_api.conversation_history for the shape); empty for an unknown conversation.
     virtual std::vector<history_message> conversation_history(const std::string& tenant, int64_t conversation_id,

@@ -168,6 +168,33 @@ inline sb_status host_kv_increment(void* c, uint32_t scope, sb_str key, int64_t 
     return SB_OK;
 }
 
+inline sb_status host_kv_increment_once(void* c, uint32_t scope, sb_str key, int64_t delta, int64_t ttl_ms,
+                                        sb_str once_key, int64_t once_ttl_ms, int64_t* result, uint32_t* applied,
+                                        sb_error* e) {
+    if (view(once_key).empty() || once_ttl_ms <= 0) {
+        fill_error(e, "", "kv_increment_once needs a once_key and a once_ttl_ms > 0");
+        return SB_ERR_INVALID;
+    }
+    auto& x = ctx_of(c);
+    {
+        std::lock_guard lock(x.state->mu);
+        auto found = x.state->kv.find({x.tenant, kv_namespace(x, scope), std::string(view(once_key))});
+        if (found != x.state->kv.end() && x.state->alive(found->second)) {
+            if (result) *result = kv_counter_value(found->second.value);
+            if (applied) *applied = 0;
+            return SB_OK;
+        }
+    }
+    int64_t v = 0;
+    host_kv_increment(c, scope, key, delta, ttl_ms, &v, e);
+    std::lock_guard lock(x.state->mu);
+    x.state->kv[{x.tenant, kv_namespace(x, scope), std::string(view(once_key))}] = {std::to_string(v),
+                                                                                   x.state->now_ms + once_ttl_ms};
+    if (result) *result = v;
+    if (applied) *applied = 1;
+    return SB_OK;
+}
+
 inline void host_metric(void* c, sb_str name, double value) {
     auto& x = ctx_of(c);
     std::lock_guard lock(x.state->mu);
@@ -252,6 +279,7 @@ inline void fill_api(instance_context& x) {
     x.api.kv_put = host_kv_put;
     x.api.kv_delete = host_kv_delete;
     x.api.kv_increment = host_kv_increment;
+    x.api.kv_increment_once = host_kv_increment_once;
     x.api.metric_add = host_metric;
     x.api.conversation_history = host_history;
     x.api.contact_get = host_contact_get;
