@@ -136,6 +136,8 @@ void validate_route(const tenant_config& t, const route_config& r, const plugin_
                                       std::string(sdk_events::message_status),
                                       std::string(sdk_events::conversation_escalated),
                                       std::string(sdk_events::conversation_released),
+                                      std::string(sdk_events::lead_scored),
+                                      std::string(sdk_events::lead_temperature_changed),
                                       std::string(sdk_events::webhook_unhandled)};
     for (auto& use : t.plugins)
         if (auto p = catalog.find(use.plugin))

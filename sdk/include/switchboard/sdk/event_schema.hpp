@@ -43,6 +43,7 @@ inline bool non_empty_string(const boost::json::object& o, std::string_view path
 ///     of strings) or "watermark_ms" (integer); "error_code" a string when present;
 ///   message.send: "recipient.provider_id" a non-empty string, "text" a string or "attachments" an array;
 ///   conversation.escalated: "reason" a string when present;
+///   lead.scored / lead.temperature_changed: "contact.provider_id" a non-empty string, "score" an integer;
 ///   webhook.unhandled: "reason" a non-empty string.
 inline std::optional<std::string> schema_problem(const boost::json::object& e) {
     auto* t = e.if_contains("type");
@@ -90,6 +91,12 @@ inline std::optional<std::string> schema_problem(const boost::json::object& e) {
     }
     if (type == conversation_escalated) return optional_kind("reason", &boost::json::value::is_string, "a string");
     if (type == webhook_unhandled) return need("reason");
+    if (type == lead_scored || type == lead_temperature_changed) {
+        if (auto p = need("contact.provider_id")) return p;
+        auto* score = e.if_contains("score");
+        if (!score || !(score->is_int64() || score->is_uint64()))
+            return std::string(type) + " needs an integer \"score\"";
+    }
     return std::nullopt;
 }
 

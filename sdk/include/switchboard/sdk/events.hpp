@@ -43,6 +43,15 @@ inline constexpr std::string_view conversation_escalated = "conversation.escalat
 /// replies resume. Fields: "conversation_id", "released_by"? .
 inline constexpr std::string_view conversation_released = "conversation.released";
 
+/// A message changed a contact's lead score (sdk/lead_score.hpp). Fields: "contact": {"provider_id"},
+/// "conversation_id"?, "score", "delta", "temperature": "HOT"|"WARM"|"COLD", "signals": [names],
+/// "source", "sentiment"?, "topic"?.
+inline constexpr std::string_view lead_scored = "lead.scored";
+
+/// That change moved the contact to another temperature class. Fields: "contact": {"provider_id"},
+/// "conversation_id"?, "score", "from", "to".
+inline constexpr std::string_view lead_temperature_changed = "lead.temperature_changed";
+
 /// An authenticated payload the channel did not understand. Stored and acknowledged, never routed.
 /// Fields: "reason", "raw".
 inline constexpr std::string_view webhook_unhandled = "webhook.unhandled";

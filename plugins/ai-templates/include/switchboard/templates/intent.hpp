@@ -5,14 +5,14 @@
 // replies being repeatable). The keywords live in data (share/templates/intents.json), not in code.
 #pragma once
 
+#include <switchboard/templates/keyword_index.hpp>
+
 #include <array>
 #include <boost/json/value.hpp>
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <utility>
 #include <vector>
 
 namespace switchboard::templates {
@@ -63,24 +63,10 @@ constexpr std::size_t index_of(intent i) noexcept { return static_cast<std::size
 constexpr bool is_matchable(intent i) noexcept { return i != intent::fallback && i != intent::attachment; }
 
 /**
- * Recognises intents from keywords and phrases.
- *
- * Matching works on normalize_for_matching() text (see text.hpp): case-insensitive for Latin and
- * Cyrillic, punctuation and emoji ignored; words are then compared as spelling.hpp describes, so
- * Mongolian typed without ө/ү, with э/е or й/ы/и mixed up, with colloquial abbreviations ("бн") or
- * in Latin letters ("sain bn uu", "une hed ve") matches the Cyrillic keywords. A keyword matches
- *   - "word"        when the message contains that whole word ("hi" matches "hi!" but not "this");
- *   - "stem*"       when a word of the message starts with the stem, for inflected languages
- *                   ("захиалг*" matches "захиалга", "захиалгаа", "захиалгын");
- *   - "two words"   (any keyword with a space) when the words occur in a row; the last may run into
- *                   a suffix ("хүнтэй ярих" matches "хүнтэй ярихыг").
- * A Latin keyword word of five letters or more also matches a word one typo away with the same first
- * letter (a letter wrong, added, missing or two swapped: "delivry", "refnd"), and a stem a word
- * beginning one typo away from it; a word stretched at its end ("hiii", "heyyy") matches the word;
- * a Latin-typed word read as Mongolian also takes о and у as one letter ("tulbur" → төлбөр).
+ * Recognises intents from keywords and phrases (keyword_index.hpp says how keywords match the way
+ * customers spell). Keywords of every locale are checked, whatever the reply locale will be.
  * When several intents match, the highest-priority one wins unless its keyword lies inside a
  * longer keyword of another intent ("хүргэлтийн төлбөр", delivery fee, is shipping, not payment).
- * Keywords of every locale are checked, whatever the reply locale will be.
  */
 class intent_matcher {
 public:
@@ -105,23 +91,10 @@ public:
     std::optional<intent> match(std::string_view text) const;
 
     /// Number of keywords held for an intent (all locales together).
-    std::size_t keyword_count(intent i) const noexcept { return keywords_[index_of(i)].size(); }
+    std::size_t keyword_count(intent i) const noexcept { return keywords_.count(index_of(i)); }
 
 private:
-    struct keyword {
-        std::vector<std::u32string> words;  ///< folded words (spelling.hpp keyword_words)
-        bool open_end = false;              ///< the last word may run into a suffix (stems, phrases)
-        bool operator==(const keyword&) const = default;
-    };
-    /// True when `kw` matches the words starting at `at` (loose: the words are a Latin-typed
-    /// reading, see spelling.hpp).
-    static bool occurs_at(const keyword& kw, const std::vector<std::u32string>& words, std::size_t at, bool loose);
-    /// The letter keywords are indexed by: their first, with у and о as one (see same_letter).
-    static char32_t index_letter(char32_t first) noexcept;
-
-    std::array<std::vector<keyword>, intent_count> keywords_;
-    /// (intent index, keyword index) of the keywords, by index_letter() of their first letter.
-    std::unordered_map<char32_t, std::vector<std::pair<std::size_t, std::size_t>>> by_first_letter_;
+    keyword_index keywords_;  ///< tags: index_of(intent)
 };
 
 }  // namespace switchboard::templates
