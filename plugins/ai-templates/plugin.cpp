@@ -14,7 +14,7 @@ const switchboard::sdk::plugin_info info{
     .name = "templates",
     .version = "0.2.0",
     .license = "Apache-2.0",
-    .description = "Deterministic replies in English and Mongolian from keyword intents and templates",
+    .description = "Deterministic replies in English and Mongolian from keyword intents and templates, and keyword lead scoring",
     .capabilities = SB_CAP_AI | SB_CAP_STAGE,
     .settings = {
         {.name = setting::locale, .type = setting_type::choice, .default_value = setting::locale_default,
@@ -27,8 +27,9 @@ const switchboard::sdk::plugin_info info{
          .description = "JSON file shaped like share/templates/replies.json whose entries override the shipped replies"},
         {.name = setting::templates, .description = "the override JSON itself, as an alternative to templates_file"},
     },
-    .stages = {"reply"},
-    .events = {switchboard::sdk::events::conversation_escalated.data()},
+    .stages = {"reply", "score"},
+    .events = {switchboard::sdk::events::conversation_escalated.data(), switchboard::sdk::events::lead_scored.data(),
+               switchboard::sdk::events::lead_temperature_changed.data()},
 };
 
 }  // namespace

@@ -6,7 +6,8 @@ templates_instance::templates_instance(const sdk::host& host, const sdk::setting
     : host_(host),
       config_(config_from_settings(settings)),
       templates_(template_store::shipped()),
-      matcher_(intent_matcher::shipped()) {
+      matcher_(intent_matcher::shipped()),
+      signals_(signal_matcher::shipped()) {
     const std::string file = settings.string(setting::templates_file);
     const std::string document = settings.string(setting::templates);
     if (!file.empty() && !document.empty())
@@ -19,10 +20,18 @@ templates_instance::templates_instance(const sdk::host& host, const sdk::setting
         templates_.apply_overrides_json(document, "setting 'templates' (the contents of templates_file)");
 }
 
-void templates_instance::run_stage(const sdk::call&, std::string_view stage, const boost::json::object& event, sdk::emitter& out) {
+void templates_instance::run_stage(const sdk::call& call, std::string_view stage, const boost::json::object& event,
+                                   sdk::emitter& out) {
+    if (stage == score_stage) {
+        if (!sdk::has_type(event, sdk::events::message_received)) return;
+        sdk::lead::assessment a{signals_.signals(sdk::json_fields::text_at(event, "text")), {}, {}};
+        if (sdk::lead::apply(host_, call, event, a, "keywords", out)) host_.metric("leads_scored");
+        return;
+    }
     if (stage != reply_stage)
         throw sdk::plugin_error(sdk::error_kind::final, "unknown stage 'templates." + std::string(stage) +
-                                                            "': the templates plugin provides only templates.reply");
+                                                            "': the templates plugin provides templates.reply and "
+                                                            "templates.score");
     auto items = respond(event, config_, templates_, matcher_);
     if (items.empty()) {
         host_.metric("replies_suppressed_escalated");

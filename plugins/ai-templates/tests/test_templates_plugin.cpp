@@ -64,8 +64,9 @@ TEST_CASE("the templates plugin describes itself through the C ABI", "[templates
     CHECK(d->abi_minor == SB_ABI_MINOR);
     CHECK(std::string(d->name) == "templates");
     CHECK(d->capabilities == (SB_CAP_AI | SB_CAP_STAGE));
-    REQUIRE(d->stages_count == 1);
+    REQUIRE(d->stages_count == 2);
     CHECK(std::string(d->stages[0]) == "reply");
+    CHECK(std::string(d->stages[1]) == "score");
 
     struct expected_setting {
         const char* name;

@@ -4,6 +4,7 @@
 #include <switchboard/sdk/plugin.hpp>
 #include <switchboard/templates/intent.hpp>
 #include <switchboard/templates/responder.hpp>
+#include <switchboard/templates/signals.hpp>
 #include <switchboard/templates/template_store.hpp>
 
 #include <boost/json/object.hpp>
@@ -11,8 +12,9 @@
 
 namespace switchboard::templates {
 
-/// The stage this plugin provides; routes name it "templates.reply".
+/// The stages this plugin provides; routes name them "templates.reply" and "templates.score".
 inline constexpr std::string_view reply_stage = "reply";
+inline constexpr std::string_view score_stage = "score";
 
 /// A tenant's instance: validated settings, the shipped replies with the tenant's overrides, and the
 /// shipped intent keywords. Immutable after construction, so concurrent run_stage calls are safe.
@@ -23,8 +25,11 @@ public:
     ///         config_from_settings() and template_store::apply_overrides_file()).
     templates_instance(const sdk::host& host, const sdk::settings& settings);
 
-    /// Runs the `reply` stage: emits what respond() returns, in order.
-    /// @throws sdk::plugin_error(final) for another stage name; whatever respond() throws.
+    /// Runs the `reply` stage: emits what respond() returns, in order. Runs the `score` stage (the
+    /// keyword tier of lead scoring): on a message.received with text, the signals signal_matcher
+    /// finds are added to the contact's score by sdk::lead::apply (source "keywords"), which emits
+    /// lead.scored and lead.temperature_changed; other events and messages without signals: nothing.
+    /// @throws sdk::plugin_error(final) for another stage name; whatever respond() or apply() throws.
     void run_stage(const sdk::call& call, std::string_view stage, const boost::json::object& event,
                    sdk::emitter& out) override;
 
@@ -36,6 +41,7 @@ private:
     responder_config config_;
     template_store templates_;
     const intent_matcher& matcher_;
+    const signal_matcher& signals_;
 };
 
 }  // namespace switchboard::templates

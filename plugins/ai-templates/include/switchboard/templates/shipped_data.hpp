@@ -12,4 +12,7 @@ std::string_view replies_json() noexcept;
 /// share/templates/intents.json as it was when the library was built.
 std::string_view intents_json() noexcept;
 
+/// share/templates/signals.json (lead signal keywords) as it was when the library was built.
+std::string_view signals_json() noexcept;
+
 }  // namespace switchboard::templates::shipped
