@@ -4,7 +4,8 @@ mounted at /openai so a tenant's base_url is <emulator>/openai/v1) and the Anthr
 <emulator>/anthropic).
 
 Both answer in their documented shapes with a deterministic text, "<reply_prefix> <the last user
-message>", and usage counts; they record the request's model, system prompt and messages.
+message>", or the texts queued with answer_next() (a lead score's JSON, prose where JSON was asked
+for), and usage counts; they record the request's model, system prompt and messages.
 A wrong key gets 401 with the provider's error body (OpenAI {"error": {"message", "type",
 "code"}}, Anthropic {"type": "error", "error": {"type", "message"}}); Anthropic also refuses
 a request whose roles do not alternate starting with "user", or without anthropic-version, with
@@ -14,18 +15,36 @@ a request whose roles do not alternate starting with "user", or without anthropi
 
 from __future__ import annotations
 
+import collections
 import itertools
 from typing import Any
 
 from provider_emulator import Provider, Request, Response
 
 
-class OpenAIProvider(Provider):
+class ScriptedAnswers:
+    """Texts a model emulator answers with, in order, before it goes back to echoing."""
+
+    def __init__(self) -> None:
+        self._queued: collections.deque[str] = collections.deque()
+
+    def answer_next(self, *texts: str) -> None:
+        self._queued.extend(texts)
+
+    def next_text(self, default: str) -> str:
+        try:
+            return self._queued.popleft()
+        except IndexError:
+            return default
+
+
+class OpenAIProvider(ScriptedAnswers, Provider):
     name = "openai"
     mount = "/openai"
 
     def __init__(self, api_key: str, reply_prefix: str = "[openai]"):
-        super().__init__()
+        ScriptedAnswers.__init__(self)
+        Provider.__init__(self)
         self.api_key, self.reply_prefix = api_key, reply_prefix
         self._ids = itertools.count(1)
 
@@ -46,10 +65,10 @@ class OpenAIProvider(Provider):
         body = request.json()
         messages = body.get("messages") or []
         record.update(model=body.get("model"), messages=messages, temperature=body.get("temperature"),
-                      max_tokens=body.get("max_tokens"),
+                      max_tokens=body.get("max_tokens"), response_format=body.get("response_format"),
                       system=next((m["content"] for m in messages if m.get("role") == "system"), None))
         last = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
-        text = f"{self.reply_prefix} {last}"
+        text = self.next_text(f"{self.reply_prefix} {last}")
         record["reply"] = text
         return Response(200, {"id": f"chatcmpl-{next(self._ids)}", "object": "chat.completion",
                               "model": body.get("model"),
@@ -59,12 +78,13 @@ class OpenAIProvider(Provider):
                                         "total_tokens": 10 * len(messages) + len(text.split())}})
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(ScriptedAnswers, Provider):
     name = "anthropic"
     mount = "/anthropic"
 
     def __init__(self, api_key: str, reply_prefix: str = "[anthropic]"):
-        super().__init__()
+        ScriptedAnswers.__init__(self)
+        Provider.__init__(self)
         self.api_key, self.reply_prefix = api_key, reply_prefix
         self._ids = itertools.count(1)
 
@@ -95,7 +115,7 @@ class AnthropicProvider(Provider):
             return self.error(400, "invalid_request_error", "messages: roles must alternate, starting with user")
         if not isinstance(body.get("max_tokens"), int):
             return self.error(400, "invalid_request_error", "max_tokens: Field required")
-        text = f"{self.reply_prefix} {messages[-1].get('content', '')}"
+        text = self.next_text(f"{self.reply_prefix} {messages[-1].get('content', '')}")
         record["reply"] = text
         return Response(200, {"id": f"msg_{next(self._ids)}", "type": "message", "role": "assistant",
                               "model": body.get("model"), "content": [{"type": "text", "text": text}],

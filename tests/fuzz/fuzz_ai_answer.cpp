@@ -1,10 +1,11 @@
 // libFuzzer target for the AI tiers' parsers of untrusted provider answers (plugins/lib/ai):
-// openai_answer, anthropic_answer and classify at several statuses, and turns_from_history on the
-// input as a history array. They throw nothing but plugin_error; a successful answer has text;
+// openai_answer, anthropic_answer and classify at several statuses, read_assessment (lead scores),
+// and turns_from_history on the input as a history array. They throw nothing but plugin_error; a successful answer has text;
 // turns never start with the assistant and never repeat a role.
 #include "fuzz_check.hpp"
 
 #include <switchboard/ai/chat.hpp>
+#include <switchboard/ai/scorer.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +24,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             }
         }
         (void)ai::classify("OpenAI", {status, {{"retry-after", body.substr(0, 8)}}, body});
+    }
+    // A lead score answer: read or refused, never thrown; what is read holds only known signals.
+    if (auto a = ai::read_assessment(body)) {
+        FUZZ_CHECK(a->signals.size() <= switchboard::sdk::lead::signal_count);
+        FUZZ_CHECK(a->topic.size() <= 80);
     }
     boost::system::error_code ec;
     auto v = boost::json::parse(body, ec);

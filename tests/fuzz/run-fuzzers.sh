@@ -122,6 +122,8 @@ seed_ai_answer() {
     printf '%s' '{"id":"msg_1","type":"message","content":[{"type":"text","text":"Hi"}],"usage":{"input_tokens":3,"output_tokens":1}}' >"$1/anthropic"
     printf '%s' '{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}' >"$1/overloaded"
     printf '%s' '[{"direction":"out","text":"a"},{"direction":"in","text":"b"},{"direction":"in","text":"c"}]' >"$1/history"
+    printf '%s' '{"signals":["interested","urgent"],"sentiment":"positive","topic":"winter boots"}' >"$1/score"
+    printf '%s\n%s\n%s' '```json' '{"signals":[],"sentiment":"neutral"}' '```' >"$1/score-fenced"
 }
 
 seed_form() {

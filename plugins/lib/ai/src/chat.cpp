@@ -61,6 +61,7 @@ sdk::http_call openai_request(const model_call& c, const std::vector<turn>& turn
     for (auto& t : turns) messages.push_back({{"role", t.role}, {"content", t.text}});
     json::object body{{"model", c.model}, {"messages", std::move(messages)}, {"temperature", c.temperature},
                       {"max_tokens", c.max_tokens}};
+    if (c.json_object) body["response_format"] = {{"type", "json_object"}};
     return post_json(c.base_url + "/chat/completions", {{"Authorization", "Bearer " + c.api_key}}, body, c.timeout_ms);
 }
 

@@ -2,6 +2,9 @@
 
 #include <switchboard/sdk/events.hpp>
 #include <switchboard/sdk/json_fields.hpp>
+#include <switchboard/sdk/lead_score.hpp>
+#include <switchboard/ai/scorer.hpp>
+#include <switchboard/templates/signals.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -41,7 +44,8 @@ sdk::plugin_info responder_info(const provider_profile& profile, const char* nam
         .description = description,
         .capabilities = SB_CAP_AI | SB_CAP_STAGE,
         .settings = responder_settings(profile),
-        .stages = {"reply"},
+        .stages = {"reply", "score"},
+        .events = {sdk::events::lead_scored.data(), sdk::events::lead_temperature_changed.data()},
     };
 }
 
@@ -61,6 +65,7 @@ responder::responder(const sdk::host& host, const sdk::settings& s, const provid
 }
 
 void responder::run_stage(const sdk::call& call, std::string_view stage, const json::object& event, sdk::emitter& out) {
+    if (stage == "score") return score(call, event, out);
     if (stage != "reply") throw plugin_error(error_kind::final, "unknown stage '" + std::string(stage) + "'");
     if (!sdk::has_type(event, events::message_received)) return;
     auto* conversation = fields::object_at(event, "conversation");
@@ -133,9 +138,19 @@ generated responder::generate(const sdk::call& call, const json::object& event, 
                                               static_cast<uint32_t>(std::max<int64_t>(history_chars_, 0)));
     auto turns = turns_from_history(history, fields::text_at(event, "text"));
     if (turns.empty()) throw plugin_error(error_kind::final, "nothing to answer: the message has no text", "no_text");
-    model_call c = model_;
-    const int64_t now = host_.now_ms();
-    c.timeout_ms = call.timeout_ms(now, 120'000, 8000);
+    generated g = ask(call, model_, turns);
+    host_.metric("replies_generated");
+    if (!call.idempotency_key().empty())
+        host_.kv_put(key,
+                     json::serialize(json::object{{"text", g.text}, {"model", g.model},
+                                                  {"prompt_tokens", g.prompt_tokens},
+                                                  {"completion_tokens", g.completion_tokens}}),
+                     7LL * 86'400'000);
+    return g;
+}
+
+generated responder::ask(const sdk::call& call, model_call c, const std::vector<turn>& turns) {
+    c.timeout_ms = call.timeout_ms(host_.now_ms(), 120'000, 8000);
     const int64_t started = host_.now_ms();
     generated g;
     try {
@@ -147,7 +162,6 @@ generated responder::generate(const sdk::call& call, const json::object& event, 
         host_.metric("model_errors");
         throw;
     }
-    host_.metric("replies_generated");
     host_.metric("prompt_tokens", static_cast<double>(g.prompt_tokens));
     host_.metric("completion_tokens", static_cast<double>(g.completion_tokens));
     host_.metric("model_latency_ms", static_cast<double>(host_.now_ms() - started));
@@ -155,13 +169,36 @@ generated responder::generate(const sdk::call& call, const json::object& event, 
         int64_t used = host_.kv_increment(budget_key(host_.now_ms()), g.prompt_tokens + g.completion_tokens, 40LL * 86'400'000);
         host_.gauge("tokens_used_this_month", static_cast<double>(used));
     }
-    if (!call.idempotency_key().empty())
-        host_.kv_put(key,
-                     json::serialize(json::object{{"text", g.text}, {"model", g.model},
-                                                  {"prompt_tokens", g.prompt_tokens},
-                                                  {"completion_tokens", g.completion_tokens}}),
-                     7LL * 86'400'000);
     return g;
+}
+
+void responder::score(const sdk::call& call, const json::object& event, sdk::emitter& out) {
+    if (!sdk::has_type(event, events::message_received)) return;
+    const std::string text = fields::text_at(event, "text");
+    if (text.empty() || model_.api_key.empty() || over_budget()) return;  // the next tier scores
+    // Generated once: a re-run after a crash reads the kept answer instead of asking again.
+    const std::string key = "ai.score:" + call.idempotency_key();
+    std::optional<std::string> answer;
+    if (!call.idempotency_key().empty()) answer = host_.kv_get(key);
+    if (!answer) {
+        model_call c = model_;
+        c.system_prompt = scoring_instructions();
+        c.temperature = 0;
+        c.max_tokens = 200;
+        c.json_object = true;
+        answer = ask(call, c, {{"user", text}}).text;
+        if (!call.idempotency_key().empty()) host_.kv_put(key, *answer, 7LL * 86'400'000);
+    }
+    std::string source(profile_.name);
+    auto assessment = read_assessment(*answer);
+    if (!assessment) {
+        host_.metric("malformed_scores");
+        if (!told_malformed_.exchange(true))
+            host_.warn("the model's lead score was not the JSON asked for: keyword scoring is used for such answers");
+        assessment = sdk::lead::assessment{templates::signal_matcher::shipped().signals(text), {}, {}};
+        source = "keywords";
+    }
+    if (sdk::lead::apply(host_, call, event, *assessment, source, out)) host_.metric("leads_scored");
 }
 
 }  // namespace switchboard::ai

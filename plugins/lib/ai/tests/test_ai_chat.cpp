@@ -2,6 +2,7 @@
 // Messages formats (request and answer shapes from their API references), error classes, and the
 // `reply` stage through the fake host (generate once, no key → no answer, escalated → silent).
 #include <switchboard/ai/chat.hpp>
+#include <switchboard/ai/scorer.hpp>
 #include <switchboard/ai/responder.hpp>
 #include <switchboard/sdk/testing.hpp>
 
@@ -22,9 +23,11 @@ json::object customer_message(const std::string& text, bool escalated = false) {
 }
 
 sbt::http_reply openai_ok(const char* text) {
-    return sbt::http_reply::json(200, json::parse(std::string(R"({"id":"chatcmpl-1","object":"chat.completion",
-        "model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":")") + text +
-        R"("},"finish_reason":"stop"}],"usage":{"prompt_tokens":42,"completion_tokens":9,"total_tokens":51}})"));
+    return sbt::http_reply::json(200, json::object{
+        {"id", "chatcmpl-1"}, {"object", "chat.completion"}, {"model", "gpt-4o-mini-2024-07-18"},
+        {"choices", json::array{json::object{{"index", 0}, {"message", {{"role", "assistant"}, {"content", text}}},
+                                             {"finish_reason", "stop"}}}},
+        {"usage", {{"prompt_tokens", 42}, {"completion_tokens", 9}, {"total_tokens", 51}}}});
 }
 
 }  // namespace
@@ -149,4 +152,59 @@ TEST_CASE("ai plugin: over the monthly token budget the tier answers nothing unt
     host.set_now_ms(1'796'083'200'000);  // December
     host.push_http_reply(openai_ok("New month."));
     CHECK(bot.run_stage("reply", customer_message("five"), {.idempotency_key = "b-5"}).outputs.size() == 1);
+}
+
+TEST_CASE("ai: a lead score answer is read only when it is the JSON asked for", "[ai][lead]") {
+    using switchboard::sdk::lead::signal;
+    auto a = ai::read_assessment(R"({"signals": ["interested", "urgent", "interested"], "sentiment": "positive",
+                                     "topic": "winter boots"})");
+    REQUIRE(a);
+    CHECK(a->signals == std::vector<signal>{signal::interested, signal::urgent});
+    CHECK(a->sentiment == "positive");
+    CHECK(a->topic == "winter boots");
+    CHECK(ai::read_assessment("```json\n{\"signals\": []}\n```"));
+    CHECK(ai::read_assessment("  {\"signals\": [\"spam\"]}\n")->signals == std::vector<signal>{signal::spam});
+    CHECK_FALSE(ai::read_assessment("The customer seems interested."));
+    CHECK_FALSE(ai::read_assessment(R"({"signals": ["very_interested"]})"));
+    CHECK_FALSE(ai::read_assessment(R"({"signals": "interested"})"));
+    CHECK_FALSE(ai::read_assessment(R"({"sentiment": "positive"})"));
+    CHECK_FALSE(ai::read_assessment(R"({"signals": [], "sentiment": "happy"})"));
+    CHECK_FALSE(ai::read_assessment("```python\n{\"signals\": []}\n```"));
+    CHECK(ai::read_assessment(R"({"signals": [], "topic": ")" + std::string(200, 'x') + "\"}")->topic.size() == 80);
+    CHECK(ai::scoring_instructions().find("budget_mentioned") != std::string_view::npos);
+}
+
+TEST_CASE("ai plugin: score asks the model for JSON once, and falls back to keywords on prose", "[ai][lead]") {
+    auto host = sbt::fake_host::load(std::string(SWITCHBOARD_PLUGIN_DIR) + "/switchboard-openai.so");
+    auto bot = host.create("shop", {{"api_key", "sk-test-key"}, {"base_url", "https://openai.example.test/v1"}});
+    host.push_http_reply(openai_ok(R"({"signals":["interested","budget_mentioned","decision_maker"],"sentiment":"positive","topic":"office chairs"})"));
+    auto scored = bot.run_stage("score", customer_message("20 chairs for our office, budget 2 million"), {.idempotency_key = "l-1"});
+    REQUIRE(scored.ok());
+    REQUIRE(scored.outputs.size() == 2);
+    CHECK(scored.outputs[0].at("type") == "lead.scored");
+    CHECK(scored.outputs[0].at("score") == 45);
+    CHECK(scored.outputs[0].at("source") == "OpenAI");
+    CHECK(scored.outputs[0].at("topic") == "office chairs");
+    CHECK(scored.outputs[1].at("type") == "lead.temperature_changed");
+    CHECK(scored.outputs[1].at("to") == "WARM");
+    auto request = host.http_requests().at(0).json().as_object();
+    CHECK(request.at("response_format").at("type") == "json_object");
+    CHECK(request.at("temperature").to_number<double>() == 0.0);
+    CHECK(request.at("messages").as_array().at(0).at("content").as_string().find("JSON object") != std::string::npos);
+    CHECK(request.at("messages").as_array().at(1).at("content") == "20 chairs for our office, budget 2 million");
+    // A re-run: neither a second request nor a second count.
+    auto again = bot.run_stage("score", customer_message("20 chairs for our office, budget 2 million"), {.idempotency_key = "l-1"});
+    CHECK(again.outputs.at(0).at("score") == 45);
+    CHECK(host.http_requests().size() == 1);
+    // Prose instead of JSON: the keyword signals count ("urgent", "today"), logged once.
+    host.push_http_reply(openai_ok("This customer is in a hurry."));
+    auto prose = bot.run_stage("score", customer_message("I need it today, urgent"), {.idempotency_key = "l-2"});
+    REQUIRE(prose.outputs.size() == 1);
+    CHECK(prose.outputs[0].at("source") == "keywords");
+    CHECK(prose.outputs[0].at("signals") == json::array{"urgent"});
+    CHECK(prose.outputs[0].at("score") == 60);
+    CHECK(host.logged("not the JSON asked for"));
+    // Without a key: nothing, so the chain's next tier scores.
+    auto keyless = host.create("bare", {});
+    CHECK(keyless.run_stage("score", customer_message("I want it"), {.idempotency_key = "l-3"}).outputs.empty());
 }

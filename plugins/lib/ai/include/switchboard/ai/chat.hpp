@@ -48,6 +48,10 @@ struct model_call {
     double temperature = 0.7;
     int64_t max_tokens = 300;
     unsigned timeout_ms = 8000;
+    /// Ask for a JSON object answer: OpenAI's "response_format": {"type": "json_object"} (also
+    /// understood by vLLM, llama.cpp server and Ollama); Anthropic has no such switch (the
+    /// instructions ask for it).
+    bool json_object = false;
 };
 
 /// What a model answered.

@@ -1,5 +1,6 @@
 // switchboard/ai/responder.hpp — the instance both model-backed AI plugins run: stage `reply`
-// answers a customer's message.received with the model's reply to the conversation so far.
+// answers a customer's message.received with the model's reply to the conversation so far; stage
+// `score` scores the message as a lead (ai/scorer.hpp, sdk/lead_score.hpp).
 //
 // Generate once: the reply is kept in the instance's kv under the call's idempotency key before
 // the stage returns, so a route re-run after a crash (or a retry) sends the stored reply instead
@@ -34,7 +35,8 @@ struct provider_profile {
 /// monthly_token_budget (over it the tier answers nothing; gauge tokens_used_this_month).
 std::vector<sdk::setting> responder_settings(const provider_profile& profile);
 
-/// The plugin_info of a model-backed AI plugin: stage `reply`, emitting message.send.
+/// The plugin_info of a model-backed AI plugin: stages `reply` (emitting message.send) and `score`
+/// (emitting lead.scored and lead.temperature_changed).
 sdk::plugin_info responder_info(const provider_profile& profile, const char* name, const char* description);
 
 /// One tenant's instance.
@@ -46,6 +48,13 @@ public:
     /// Emits one message.send {"channel", "recipient", "conversation_id", "in_reply_to", "text",
     /// "generated": {"provider", "model", "prompt_tokens", "completion_tokens", "reused"}}.
     /// @throws sdk::plugin_error from the model call (classify()); nothing without an API key.
+    ///
+    /// Stage `score` on message.received with text: the model is asked for the message's lead
+    /// signals as JSON (scoring_instructions(); generated once per idempotency key, like replies);
+    /// an answer read_assessment() refuses falls back to the keyword signals of the templates plugin
+    /// (source "keywords", metric malformed_scores). sdk::lead::apply then scores the contact.
+    /// Without an API key or over budget: nothing, so `first_of: [openai.score, templates.score]`
+    /// moves on. @throws sdk::plugin_error from the model call, as `reply` does.
     void run_stage(const sdk::call& call, std::string_view stage, const boost::json::object& event,
                    sdk::emitter& out) override;
 
@@ -56,12 +65,17 @@ private:
     /// True when monthly_token_budget is set and used up (logged once a month).
     bool over_budget();
     generated generate(const sdk::call& call, const boost::json::object& event, int64_t conversation_id);
+    void score(const sdk::call& call, const boost::json::object& event, sdk::emitter& out);
+    /// One model request: the call's deadline as timeout, errors classified (a refused key logged
+    /// once), usage counted in metrics and against the monthly budget.
+    generated ask(const sdk::call& call, model_call request, const std::vector<turn>& turns);
 
     sdk::host host_;
     const provider_profile& profile_;
     model_call model_;
     int64_t history_chars_, history_messages_, monthly_budget_;
     std::atomic<bool> told_refused_{false};
+    std::atomic<bool> told_malformed_{false};
     std::mutex told_mu_;
     std::string told_over_budget_;  ///< the month already logged as over budget (guarded by told_mu_)
 };
