@@ -26,8 +26,14 @@ const switchboard::sdk::plugin_info info{
         {.name = setting::templates_file,
          .description = "JSON file shaped like share/templates/replies.json whose entries override the shipped replies"},
         {.name = setting::templates, .description = "the override JSON itself, as an alternative to templates_file"},
+        {.name = setting::escalation_keywords, .type = setting_type::list,
+         .description = "words or phrases ('word', 'stem*', 'a phrase') that hand the conversation to a person, on top "
+                        "of the shipped ones (human, operator, оператор...)"},
+        {.name = setting::auto_escalate_after, .type = setting_type::integer,
+         .default_value = setting::auto_escalate_after_default,
+         .description = "templates.handoff hands the conversation to a person after this many bot replies (0 = never)"},
     },
-    .stages = {"reply", "score"},
+    .stages = {"reply", "score", "handoff"},
     .events = {switchboard::sdk::events::conversation_escalated.data(), switchboard::sdk::events::lead_scored.data(),
                switchboard::sdk::events::lead_temperature_changed.data()},
 };

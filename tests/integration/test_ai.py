@@ -47,8 +47,9 @@ class AIChainTest(DaemonTestCase):
         self.wait_replies(contact, 2)
         request = self.openai.accepted()[-1]
         self.assertEqual(request["model"], "gpt-4o-mini")
-        self.assertEqual(request["messages"], [
-            {"role": "system", "content": PROMPT},
+        self.assertTrue(request["messages"][0]["content"].startswith(PROMPT + "\n"), request["messages"][0])
+        self.assertIn("answer with exactly HANDOFF", request["messages"][0]["content"])
+        self.assertEqual(request["messages"][1:], [
             {"role": "user", "content": "Do you have oat milk?"},
             {"role": "assistant", "content": "[openai] Do you have oat milk?"},
             {"role": "user", "content": "And how much is a latte?"}])
@@ -63,7 +64,7 @@ class AIChainTest(DaemonTestCase):
         reply = self.wait_replies(contact)
         self.assertEqual(reply[0]["text"], "[anthropic] Are you open on Sunday?")
         request = self.anthropic.accepted()[0]
-        self.assertEqual(request["system"], PROMPT)
+        self.assertTrue(request["system"].startswith(PROMPT + "\n"), request["system"])
         self.assertEqual(request["messages"], [{"role": "user", "content": "Are you open on Sunday?"}])
         self.assertEqual(request["headers"]["anthropic-version"], "2023-06-01")
 

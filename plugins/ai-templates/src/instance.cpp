@@ -28,10 +28,11 @@ void templates_instance::run_stage(const sdk::call& call, std::string_view stage
         if (sdk::lead::apply(host_, call, event, a, "keywords", out)) host_.metric("leads_scored");
         return;
     }
+    if (stage == handoff_stage) return handoff(call, event, out);
     if (stage != reply_stage)
         throw sdk::plugin_error(sdk::error_kind::final, "unknown stage 'templates." + std::string(stage) +
-                                                            "': the templates plugin provides templates.reply and "
-                                                            "templates.score");
+                                                            "': the templates plugin provides templates.reply, "
+                                                            "templates.score and templates.handoff");
     auto items = respond(event, config_, templates_, matcher_);
     if (items.empty()) {
         host_.metric("replies_suppressed_escalated");
@@ -44,6 +45,34 @@ void templates_instance::run_stage(const sdk::call& call, std::string_view stage
                 std::string(reply.at("locale").as_string()) + "'");
     host_.metric("replies");
     if (items.size() > 1) host_.metric("handoffs");
+}
+
+void templates_instance::handoff(const sdk::call& call, const boost::json::object& event, sdk::emitter& out) {
+    if (!sdk::has_type(event, sdk::events::message_received)) return;
+    const auto* conversation = sdk::json_fields::object_at(event, "conversation");
+    const auto conversation_id = conversation ? sdk::json_fields::int_at(*conversation, "id") : std::nullopt;
+    if (!conversation_id) return;
+    // Bot replies since the last handoff: every message this stage lets through gets one.
+    const std::string replies_key = "handoff.bot_replies:" + std::to_string(*conversation_id);
+    std::optional<std::string_view> reason = handoff_by_words(event, config_, matcher_);
+    std::string counted;
+    if (!reason && config_.auto_escalate_after > 0) {
+        const int64_t replies = host_.kv_increment(replies_key, 0);
+        if (replies >= config_.auto_escalate_after) {
+            counted = "auto_escalate_after " + std::to_string(config_.auto_escalate_after) + " bot replies";
+            reason = counted;
+        }
+    }
+    if (!reason) {
+        if (config_.auto_escalate_after > 0)
+            host_.kv_increment_once(replies_key, 1, "handoff.counted:" + call.idempotency_key());
+        return;
+    }
+    auto items = handoff_outputs(event, config_, templates_, *reason);
+    if (items.empty()) return;  // already with a person
+    for (const auto& item : items) out.emit(item);
+    host_.kv_delete(replies_key);  // counting starts again when the conversation is released
+    host_.metric("handoffs");
 }
 
 }  // namespace switchboard::templates

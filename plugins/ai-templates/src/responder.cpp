@@ -48,6 +48,12 @@ responder_config config_from_settings(const sdk::settings& settings) {
     config.tenant_locale = *l;
     config.detect_language = settings.boolean(setting::detect_language, true);
     config.business_name = settings.string(setting::business_name, setting::business_name_default);
+    for (const auto& k : settings.list(setting::escalation_keywords))
+        if (!config.escalation_keywords.add(k, 0))
+            throw plugin_error(error_kind::invalid, "escalation_keywords: '" + k + "' has no letter or digit to match");
+    config.auto_escalate_after = settings.integer(setting::auto_escalate_after, 0);
+    if (config.auto_escalate_after < 0)
+        throw plugin_error(error_kind::invalid, "auto_escalate_after must be 0 (never) or a number of bot replies");
     return config;
 }
 
@@ -84,12 +90,22 @@ locale reply_locale(const boost::json::object& event, const responder_config& co
     return config.tenant_locale;
 }
 
-std::vector<boost::json::object> respond(const boost::json::object& event, const responder_config& config,
-                                         const template_store& templates, const intent_matcher& matcher) {
+namespace {
+
+// The fields respond() needs, checked: what a channel or the host failed to provide is named.
+struct checked_event {
+    const boost::json::value* conversation_id;
+    bool escalated;
+    std::string_view channel;
+    const boost::json::object* contact;
+    const boost::json::value* recipient;
+    std::string_view message_id;
+};
+
+checked_event check(const boost::json::object& event) {
     const std::string_view type = optional_string(event, "type");
     if (type != sdk::events::message_received)
-        throw plugin_error(error_kind::invalid, "templates.reply answers message.received events, not '" +
-                                                    std::string(type) +
+        throw plugin_error(error_kind::invalid, "templates answers message.received events, not '" + std::string(type) +
                                                     "': route it with 'on: message.received'");
     const auto* conversation = optional_object(event, "conversation");
     if (!conversation) missing("conversation", "object");
@@ -98,40 +114,73 @@ std::vector<boost::json::object> respond(const boost::json::object& event, const
     const auto* conversation_id = conversation->if_contains("id");
     if (!conversation_id || !(conversation_id->is_int64() || conversation_id->is_uint64()))
         missing("conversation.id", "integer");
-    if (escalated->get_bool()) return {};
-
-    const std::string_view channel = optional_string(event, "channel");
-    if (channel.empty()) missing("channel", "string");
-    const auto* contact = optional_object(event, "contact");
-    const auto* recipient = contact ? contact->if_contains("provider_id") : nullptr;
-    if (!recipient || !(recipient->is_string() || recipient->is_int64() || recipient->is_uint64()) ||
-        (recipient->is_string() && recipient->get_string().empty()))
+    checked_event c{conversation_id, escalated->get_bool(), optional_string(event, "channel"), nullptr, nullptr, {}};
+    if (c.escalated) return c;
+    if (c.channel.empty()) missing("channel", "string");
+    c.contact = optional_object(event, "contact");
+    c.recipient = c.contact ? c.contact->if_contains("provider_id") : nullptr;
+    if (!c.recipient || !(c.recipient->is_string() || c.recipient->is_int64() || c.recipient->is_uint64()) ||
+        (c.recipient->is_string() && c.recipient->get_string().empty()))
         missing("contact.provider_id", "string");
-    const std::string_view message_id = optional_string(event, "provider_message_id");
-    if (message_id.empty()) missing("provider_message_id", "string");
+    c.message_id = optional_string(event, "provider_message_id");
+    if (c.message_id.empty()) missing("provider_message_id", "string");
+    return c;
+}
 
-    const intent which = classify(event, matcher);
+boost::json::object reply_to(const boost::json::object& event, const checked_event& c, const responder_config& config,
+                             const template_store& templates, intent which) {
     const locale lang = reply_locale(event, config);
     const placeholder values[] = {
         {"business_name", business_name_for(config, lang)},
-        {"contact_name", optional_string(*contact, "name")},
+        {"contact_name", optional_string(*c.contact, "name")},
     };
+    return {{"type", sdk::events::message_send},
+            {"channel", c.channel},
+            {"recipient", {{"provider_id", *c.recipient}}},
+            {"conversation_id", *c.conversation_id},
+            {"in_reply_to", c.message_id},
+            {"text", render(templates.text(lang, which), values)},
+            {"intent", intent_name(which)},
+            {"locale", locale_code(lang)}};
+}
 
-    std::vector<boost::json::object> out;
-    if (which == intent::handoff)
-        out.push_back({{"type", sdk::events::conversation_escalated},
-                       {"channel", channel},
-                       {"conversation_id", *conversation_id},
-                       {"reason", handoff_reason}});
-    out.push_back({{"type", sdk::events::message_send},
-                   {"channel", channel},
-                   {"recipient", {{"provider_id", *recipient}}},
-                   {"conversation_id", *conversation_id},
-                   {"in_reply_to", message_id},
-                   {"text", render(templates.text(lang, which), values)},
-                   {"intent", intent_name(which)},
-                   {"locale", locale_code(lang)}});
-    return out;
+std::vector<boost::json::object> escalate(const boost::json::object& event, const checked_event& c,
+                                          const responder_config& config, const template_store& templates,
+                                          std::string_view reason) {
+    return {{{"type", sdk::events::conversation_escalated},
+             {"channel", c.channel},
+             {"conversation_id", *c.conversation_id},
+             {"reason", reason}},
+            reply_to(event, c, config, templates, intent::handoff)};
+}
+
+}  // namespace
+
+std::optional<std::string_view> handoff_by_words(const boost::json::object& event, const responder_config& config,
+                                                 const intent_matcher& matcher) {
+    if (classify(event, matcher) == intent::handoff) return handoff_reason;
+    if (config.escalation_keywords.count(0) > 0) {
+        std::string_view text = optional_string(event, "text");
+        if (auto* postback = optional_object(event, "postback"); postback && text.empty())
+            text = optional_string(*postback, "title");
+        if (!config.escalation_keywords.find_all(text).empty()) return std::string_view("escalation keyword");
+    }
+    return std::nullopt;
+}
+
+std::vector<boost::json::object> handoff_outputs(const boost::json::object& event, const responder_config& config,
+                                                 const template_store& templates, std::string_view reason) {
+    const checked_event c = check(event);
+    if (c.escalated) return {};
+    return escalate(event, c, config, templates, reason);
+}
+
+std::vector<boost::json::object> respond(const boost::json::object& event, const responder_config& config,
+                                         const template_store& templates, const intent_matcher& matcher) {
+    const checked_event c = check(event);
+    if (c.escalated) return {};
+    if (auto reason = handoff_by_words(event, config, matcher)) return escalate(event, c, config, templates, *reason);
+    return {reply_to(event, c, config, templates, classify(event, matcher))};
 }
 
 }  // namespace switchboard::templates

@@ -64,9 +64,10 @@ TEST_CASE("the templates plugin describes itself through the C ABI", "[templates
     CHECK(d->abi_minor == SB_ABI_MINOR);
     CHECK(std::string(d->name) == "templates");
     CHECK(d->capabilities == (SB_CAP_AI | SB_CAP_STAGE));
-    REQUIRE(d->stages_count == 2);
+    REQUIRE(d->stages_count == 3);
     CHECK(std::string(d->stages[0]) == "reply");
     CHECK(std::string(d->stages[1]) == "score");
+    CHECK(std::string(d->stages[2]) == "handoff");
 
     struct expected_setting {
         const char* name;
@@ -79,6 +80,8 @@ TEST_CASE("the templates plugin describes itself through the C ABI", "[templates
         {"business_name", SB_SETTING_STRING, "our shop"},
         {"templates_file", SB_SETTING_STRING, nullptr},
         {"templates", SB_SETTING_STRING, nullptr},
+        {"escalation_keywords", SB_SETTING_LIST, nullptr},
+        {"auto_escalate_after", SB_SETTING_INT, "0"},
     };
     REQUIRE(d->settings_count == std::size(expected));
     for (size_t i = 0; i < d->settings_count; ++i) {

@@ -117,3 +117,36 @@ TEST_CASE("templates.score accumulates on the contact, classifies and counts a r
     // Message texts never reach the log.
     for (auto& l : host.logs()) CHECK(l.text.find("budget") == std::string::npos);
 }
+
+TEST_CASE("templates.handoff escalates on the tenant's keywords and after N bot replies, once", "[templates][handoff]") {
+    auto host = sbt::fake_host::load(std::string(SWITCHBOARD_PLUGIN_DIR) + "/switchboard-templates.so");
+    auto bot = host.create("shop", {{"escalation_keywords", R"(["lawyer", "эмч*"])"}, {"auto_escalate_after", "2"}});
+    auto run = [&](const char* text, const char* key, bool escalated = false) {
+        auto event = message(text, key);
+        event["conversation"].as_object()["escalated"] = escalated;
+        auto r = bot.run_stage("handoff", event, {.idempotency_key = key});
+        REQUIRE(r.ok());
+        return r.outputs;
+    };
+    // The tenant's own keyword (and the shipped handoff words) hand over at once.
+    auto lawyer = run("I will call my lawyer", "h-1");
+    REQUIRE(lawyer.size() == 2);
+    CHECK(lawyer[0].at("type") == "conversation.escalated");
+    CHECK(lawyer[0].at("reason") == "escalation keyword");
+    CHECK(lawyer[1].at("type") == "message.send");
+    CHECK(lawyer[1].at("intent") == "handoff");
+    CHECK(run("эмчтэй ярих уу", "h-2").at(0).at("reason") == "escalation keyword");
+    CHECK(run("operator please", "h-3").at(0).at("reason") == "customer asked for a human");
+    CHECK(run("operator please", "h-4", true).empty());  // already with a person: nothing
+    // Two messages the bot answers (a re-run of one counts once), then the third is handed over.
+    CHECK(run("how much is it", "h-5").empty());
+    CHECK(run("how much is it", "h-5").empty());
+    CHECK(run("and in red?", "h-6").empty());
+    auto third = run("and in blue?", "h-7");
+    REQUIRE(third.size() == 2);
+    CHECK(third[0].at("reason") == "auto_escalate_after 2 bot replies");
+    // Counting starts again after a handoff.
+    CHECK(run("thanks", "h-8").empty());
+    // Keywords without a letter are refused when the tenant is configured.
+    CHECK_THROWS(host.create("bad", {{"escalation_keywords", R"(["!!"])"}}));
+}

@@ -30,6 +30,20 @@ std::vector<sdk::setting> responder_settings(const provider_profile& p) {
          .description = "characters of the conversation's recent messages sent with each request (newest kept)"},
         {.name = "history_messages", .type = setting_type::integer, .default_value = "20",
          .description = "most recent messages sent with each request"},
+        {.name = "response_style", .description = "how replies should sound, e.g. 'friendly and brief' (added to the instructions)"},
+        {.name = "language", .description = "the language replies are in, e.g. 'Mongolian'; unset: the customer's"},
+        {.name = "business_hours",
+         .description = "opening hours in time_zone, e.g. 'mon-fri 09:00-18:00, sat 10:00-14:00'; unset: always open"},
+        {.name = "time_zone", .default_value = "UTC", .description = "IANA time zone of business_hours, e.g. Asia/Ulaanbaatar"},
+        {.name = "out_of_hours", .type = setting_type::choice, .default_value = "answer",
+         .description = "out of hours: answer (the model is told the business is closed), message (send "
+                        "out_of_hours_message instead) or skip (the chain's next tier answers)",
+         .choices = {"answer", "message", "skip"}},
+        {.name = "out_of_hours_message", .description = "the reply out of hours when out_of_hours is message"},
+        {.name = "detect_handoff", .type = setting_type::boolean, .default_value = "true",
+         .description = "ask the model to say when the customer needs a person; the conversation is then handed over"},
+        {.name = "handoff_message", .default_value = "Let me pass you to a member of our team. They will answer you here shortly.",
+         .description = "the notice sent when the model hands the conversation to a person"},
         {.name = "monthly_token_budget", .type = setting_type::integer, .default_value = "0",
          .description = "prompt + completion tokens per calendar month (UTC); over it the tier answers nothing "
                         "and the chain moves on (0 = no budget)"},
@@ -55,7 +69,19 @@ responder::responder(const sdk::host& host, const sdk::settings& s, const provid
     model_.base_url = s.base_url("base_url", profile.default_base_url);
     model_.api_key = s.string("api_key");
     model_.model = s.string("model", profile.default_model);
-    model_.system_prompt = s.string("system_prompt");
+    context_.system_prompt = s.string("system_prompt");
+    context_.response_style = s.string("response_style");
+    context_.language = s.string("language");
+    context_.hours = business_hours::parse(s.string("business_hours"));
+    context_.time_zone = s.string("time_zone", "UTC");
+    check_time_zone(context_.time_zone);
+    const std::string closed = s.string("out_of_hours", "answer");
+    context_.when_closed = closed == "message" ? out_of_hours::message : closed == "skip" ? out_of_hours::skip : out_of_hours::answer;
+    context_.out_of_hours_message = s.string("out_of_hours_message");
+    if (context_.when_closed == out_of_hours::message && context_.out_of_hours_message.empty())
+        throw plugin_error(error_kind::invalid, "out_of_hours is message but out_of_hours_message is not set");
+    context_.detect_handoff = s.boolean("detect_handoff", true);
+    handoff_message_ = s.string("handoff_message", "Let me pass you to a member of our team. They will answer you here shortly.");
     model_.temperature = s.number("temperature", 0.7);
     model_.max_tokens = s.integer("max_tokens", 300);
     if (model_.max_tokens < 1) throw plugin_error(error_kind::invalid, "max_tokens must be at least 1");
@@ -78,15 +104,33 @@ void responder::run_stage(const sdk::call& call, std::string_view stage, const j
     if (recipient.empty() || conversation_id <= 0) return;
     if (model_.api_key.empty()) return;  // skipped without delay: the next tier answers
     if (over_budget()) return;            // likewise, until the month turns
-    generated g = generate(call, event, conversation_id);
     json::object send{{"type", events::message_send},
                       {"channel", event.at("channel")},
                       {"recipient", {{"provider_id", recipient}}},
-                      {"conversation_id", conversation_id},
-                      {"text", g.text},
-                      {"generated", {{"provider", profile_.name}, {"model", g.model},
-                                     {"prompt_tokens", g.prompt_tokens}, {"completion_tokens", g.completion_tokens}}}};
+                      {"conversation_id", conversation_id}};
     if (auto mid = fields::text_at(event, "provider_message_id"); !mid.empty()) send["in_reply_to"] = mid;
+    if (!context_.open_at(host_.now_ms())) {
+        if (context_.when_closed == out_of_hours::skip) return;
+        if (context_.when_closed == out_of_hours::message) {
+            send["text"] = context_.out_of_hours_message;
+            host_.metric("out_of_hours_notices");
+            out.emit(send);
+            return;
+        }
+    }
+    generated g = generate(call, event, conversation_id);
+    if (context_.detect_handoff && asks_for_handoff(g.text)) {
+        // The model found the customer needs a person: hand over, with a notice instead of "HANDOFF".
+        out.emit({{"type", events::conversation_escalated},
+                  {"channel", event.at("channel")},
+                  {"conversation_id", conversation_id},
+                  {"reason", "the model found that the customer needs a person"}});
+        g.text = handoff_message_;
+        host_.metric("handoffs");
+    }
+    send["text"] = g.text;
+    send["generated"] = {{"provider", profile_.name}, {"model", g.model}, {"prompt_tokens", g.prompt_tokens},
+                         {"completion_tokens", g.completion_tokens}};
     out.emit(send);
 }
 
@@ -138,7 +182,9 @@ generated responder::generate(const sdk::call& call, const json::object& event, 
                                               static_cast<uint32_t>(std::max<int64_t>(history_chars_, 0)));
     auto turns = turns_from_history(history, fields::text_at(event, "text"));
     if (turns.empty()) throw plugin_error(error_kind::final, "nothing to answer: the message has no text", "no_text");
-    generated g = ask(call, model_, turns);
+    model_call c = model_;
+    c.system_prompt = context_.instructions(host_.now_ms());
+    generated g = ask(call, c, turns);
     host_.metric("replies_generated");
     if (!call.idempotency_key().empty())
         host_.kv_put(key,

@@ -2,6 +2,7 @@
 // Messages formats (request and answer shapes from their API references), error classes, and the
 // `reply` stage through the fake host (generate once, no key → no answer, escalated → silent).
 #include <switchboard/ai/chat.hpp>
+#include <switchboard/ai/context.hpp>
 #include <switchboard/ai/scorer.hpp>
 #include <switchboard/ai/responder.hpp>
 #include <switchboard/sdk/testing.hpp>
@@ -109,7 +110,7 @@ TEST_CASE("ai plugin: reply sends the conversation, is generated once, and stays
     CHECK(first.outputs[0].at("generated").at("prompt_tokens") == 42);
     auto sent = host.http_requests().at(0).json().as_object();
     CHECK(sent.at("messages").as_array().size() == 4);  // system, user, assistant, user
-    CHECK(sent.at("messages").as_array()[0].at("content") == "Answer briefly.");
+    CHECK(sent.at("messages").as_array()[0].at("content").as_string().starts_with("Answer briefly.\n"));
     // The same route run again (a crash after generation): the stored reply, no second request.
     auto again = bot.run_stage("reply", customer_message("how much is delivery?"), {.idempotency_key = "k-1"});
     CHECK(again.outputs.at(0).at("text") == "Delivery is free.");
@@ -207,4 +208,68 @@ TEST_CASE("ai plugin: score asks the model for JSON once, and falls back to keyw
     // Without a key: nothing, so the chain's next tier scores.
     auto keyless = host.create("bare", {});
     CHECK(keyless.run_stage("score", customer_message("I want it"), {.idempotency_key = "l-3"}).outputs.empty());
+}
+
+TEST_CASE("ai: business hours in the tenant's time zone, and the instructions they give the model", "[ai][context]") {
+    auto h = ai::business_hours::parse("mon-fri 09:00-18:00, sat 10:00-14:00");
+    CHECK(h.open_at(0, 9 * 60));        // Monday 09:00
+    CHECK_FALSE(h.open_at(0, 18 * 60)); // 18:00 is closing time
+    CHECK(h.open_at(5, 13 * 60 + 59));  // Saturday
+    CHECK_FALSE(h.open_at(6, 12 * 60)); // Sunday
+    auto split = ai::business_hours::parse("fri-mon 10:00-13:00 14:00-24:00");
+    CHECK(split.open_at(6, 23 * 60 + 59));
+    CHECK_FALSE(split.open_at(0, 13 * 60 + 30));
+    CHECK_FALSE(split.open_at(2, 11 * 60));
+    CHECK(ai::business_hours::parse("").always_open());
+    for (const char* bad : {"mon-fri", "mon-fri 9-18", "funday 09:00-10:00", "mon 18:00-09:00", "mon 09:00-25:00"}) {
+        INFO(bad);
+        CHECK_THROWS_WITH(ai::business_hours::parse(bad), Catch::Contains("business_hours:"));
+    }
+
+    ai::tenant_context c;
+    c.system_prompt = "You work at Nomad Coffee.";
+    c.response_style = "friendly and brief";
+    c.language = "Mongolian";
+    c.hours = ai::business_hours::parse("mon-fri 09:00-18:00");
+    c.time_zone = "Asia/Ulaanbaatar";  // UTC+8
+    const int64_t monday_0900_ub = 1'796'000'400'000;  // 2026-11-30T01:00:00Z, a Monday
+    CHECK(c.open_at(monday_0900_ub));
+    CHECK_FALSE(c.open_at(monday_0900_ub - 60'000));  // 08:59 there
+    CHECK(c.instructions(monday_0900_ub) ==
+          "You work at Nomad Coffee.\nResponse style: friendly and brief.\nAnswer in Mongolian.\n"
+          "If the customer asks for a person, or you cannot help them, answer with exactly HANDOFF and nothing else.");
+    CHECK_THAT(c.instructions(monday_0900_ub - 60'000),
+               Catch::Contains("closed now; its hours are mon-fri 09:00-18:00 (Asia/Ulaanbaatar)"));
+    CHECK_THROWS_WITH(ai::check_time_zone("Mars/Olympus"), Catch::Contains("time_zone 'Mars/Olympus'"));
+
+    CHECK(ai::asks_for_handoff("HANDOFF"));
+    CHECK(ai::asks_for_handoff(" handoff.\n"));
+    CHECK_FALSE(ai::asks_for_handoff("I will HANDOFF you"));
+    CHECK_FALSE(ai::asks_for_handoff("HANDOFFS"));
+    CHECK_FALSE(ai::asks_for_handoff(""));
+}
+
+TEST_CASE("ai plugin: a model's handoff escalates with the notice; out of hours follows out_of_hours", "[ai][context]") {
+    auto host = sbt::fake_host::load(std::string(SWITCHBOARD_PLUGIN_DIR) + "/switchboard-openai.so");
+    host.set_now_ms(1'796'000'400'000);  // Monday 09:00 in Ulaanbaatar
+    auto bot = host.create("shop", {{"api_key", "sk-test-key"}, {"base_url", "https://openai.example.test/v1"},
+                                    {"business_hours", "mon-fri 09:00-18:00"}, {"time_zone", "Asia/Ulaanbaatar"},
+                                    {"out_of_hours", "message"}, {"out_of_hours_message", "We open at 9:00."},
+                                    {"handoff_message", "A colleague will answer you here."}});
+    host.push_http_reply(openai_ok("HANDOFF"));
+    auto handed = bot.run_stage("reply", customer_message("my order is wrong and nobody helps"), {.idempotency_key = "o-1"});
+    REQUIRE(handed.outputs.size() == 2);
+    CHECK(handed.outputs[0].at("type") == "conversation.escalated");
+    CHECK(handed.outputs[0].at("reason") == "the model found that the customer needs a person");
+    CHECK(handed.outputs[1].at("text") == "A colleague will answer you here.");
+    host.set_now_ms(1'796'000'400'000 - 60'000);  // 08:59: closed
+    auto closed = bot.run_stage("reply", customer_message("are you open?"), {.idempotency_key = "o-2"});
+    REQUIRE(closed.outputs.size() == 1);
+    CHECK(closed.outputs[0].at("text") == "We open at 9:00.");
+    CHECK(host.http_requests().size() == 1);  // no model call out of hours
+    auto skipping = host.create("other", {{"api_key", "sk-test-key"}, {"business_hours", "mon-fri 09:00-18:00"},
+                                          {"time_zone", "Asia/Ulaanbaatar"}, {"out_of_hours", "skip"}});
+    CHECK(skipping.run_stage("reply", customer_message("hello"), {.idempotency_key = "o-3"}).outputs.empty());
+    CHECK_THROWS(host.create("bad", {{"api_key", "k"}, {"out_of_hours", "message"}}));
+    CHECK_THROWS(host.create("bad2", {{"api_key", "k"}, {"time_zone", "Nowhere/City"}}));
 }

@@ -50,8 +50,11 @@ class route_runner {
 public:
     route_runner(const config& cfg, const instance_registry& instances, store& db, metrics& stats, clock_fn clock);
 
-    /// Runs route job `j` (payload: the filed event). Never retries: the caller applies the retry
-    /// policy to a failed result. @throws on storage failure (the lease then expires).
+    /// Runs route job `j` (payload: the filed event). Every stage sees the event with
+    /// "conversation": {"id", "escalated"} read from the store; once a stage of the run emits
+    /// conversation.escalated for that conversation, the stages after it see "escalated": true (a
+    /// handoff stage placed before the reply chain silences it). Never retries: the caller applies
+    /// the retry policy to a failed result. @throws on storage failure (the lease then expires).
     route_result run(const job& j);
     ~route_runner();
 

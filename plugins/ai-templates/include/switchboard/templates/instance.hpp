@@ -12,9 +12,11 @@
 
 namespace switchboard::templates {
 
-/// The stages this plugin provides; routes name them "templates.reply" and "templates.score".
+/// The stages this plugin provides; routes name them "templates.reply", "templates.score" and
+/// "templates.handoff".
 inline constexpr std::string_view reply_stage = "reply";
 inline constexpr std::string_view score_stage = "score";
+inline constexpr std::string_view handoff_stage = "handoff";
 
 /// A tenant's instance: validated settings, the shipped replies with the tenant's overrides, and the
 /// shipped intent keywords. Immutable after construction, so concurrent run_stage calls are safe.
@@ -29,6 +31,11 @@ public:
     /// keyword tier of lead scoring): on a message.received with text, the signals signal_matcher
     /// finds are added to the contact's score by sdk::lead::apply (source "keywords"), which emits
     /// lead.scored and lead.temperature_changed; other events and messages without signals: nothing.
+    /// Runs the `handoff` stage, placed before a reply chain: hands the conversation to a person
+    /// (handoff_outputs()) when its words ask for one (handoff_by_words()) or when the bot has
+    /// answered auto_escalate_after of its messages since the last handoff; the reply stages after
+    /// it then see the conversation escalated and stay silent. Otherwise it emits nothing and
+    /// counts the message (once per idempotency key) as one the bot answers.
     /// @throws sdk::plugin_error(final) for another stage name; whatever respond() or apply() throws.
     void run_stage(const sdk::call& call, std::string_view stage, const boost::json::object& event,
                    sdk::emitter& out) override;
@@ -37,6 +44,8 @@ public:
     const template_store& templates() const noexcept { return templates_; }
 
 private:
+    void handoff(const sdk::call& call, const boost::json::object& event, sdk::emitter& out);
+
     sdk::host host_;
     responder_config config_;
     template_store templates_;

@@ -28,6 +28,12 @@ inline constexpr const char* templates_file = "templates_file";  ///< optional o
 /// The override document itself. The host's config loader turns any `<name>_file: PATH` into
 /// `<name>: <file contents>`, so a `templates_file` in switchboard.yaml may arrive as this.
 inline constexpr const char* templates = "templates";
+/// Words or phrases (keyword syntax of keyword_index.hpp) that hand a conversation to a person, on
+/// top of the shipped handoff intent's. A list.
+inline constexpr const char* escalation_keywords = "escalation_keywords";
+/// Hand the conversation to a person after this many bot replies in it (0 = never). An integer.
+inline constexpr const char* auto_escalate_after = "auto_escalate_after";
+inline constexpr const char* auto_escalate_after_default = "0";
 }  // namespace setting
 
 /// The reason given on the conversation.escalated event of a handoff.
@@ -40,10 +46,13 @@ struct responder_config {
     /// Replaces {business_name}. The untouched default ("our shop") is shown as "манай дэлгүүр"
     /// in Mongolian replies, so a tenant that did not set it never gets English inside Mongolian.
     std::string business_name = setting::business_name_default;
+    keyword_index escalation_keywords;  ///< the tenant's own, tag 0
+    int64_t auto_escalate_after = 0;    ///< bot replies before a handoff (0 = never)
 };
 
 /// Reads and validates the settings (templates_file is read by the instance, not here).
-/// @throws sdk::plugin_error(invalid) "locale 'xx' is not supported: use en or mn" for another locale.
+/// @throws sdk::plugin_error(invalid) "locale 'xx' is not supported: use en or mn" for another locale,
+///         for an escalation keyword without a letter or digit, or a negative auto_escalate_after.
 responder_config config_from_settings(const sdk::settings& settings);
 
 /// The value of {business_name} in a reply in locale `l`.
@@ -66,6 +75,18 @@ intent classify(const boost::json::object& event, const intent_matcher& matcher)
 /// title) decides — any Cyrillic letter → mn, Latin letters only → en; without letters, or with
 /// detection off, the tenant locale.
 locale reply_locale(const boost::json::object& event, const responder_config& config);
+
+/// Why a message.received event should be handed to a person, by its words: the shipped handoff
+/// intent ("customer asked for a human", also from a button payload) or one of the tenant's
+/// escalation_keywords ("escalation keyword"). @returns nullopt when neither.
+std::optional<std::string_view> handoff_by_words(const boost::json::object& event, const responder_config& config,
+                                                 const intent_matcher& matcher);
+
+/// What a handoff emits: conversation.escalated {"channel","conversation_id","reason"}, then the
+/// handoff notice as message.send (as respond() shapes it, intent "handoff"). `event` must have
+/// passed respond()'s checks (see handoff_outputs' callers).
+std::vector<boost::json::object> handoff_outputs(const boost::json::object& event, const responder_config& config,
+                                                 const template_store& templates, std::string_view reason);
 
 /**
  * The events and commands the `reply` stage emits for one message.received event, in order:

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <switchboard/ai/chat.hpp>
+#include <switchboard/ai/context.hpp>
 
 #include <switchboard/sdk/plugin.hpp>
 
@@ -32,6 +33,8 @@ struct provider_profile {
 
 /// The settings both plugins declare: api_key (secret), base_url, model, system_prompt (or
 /// system_prompt_file, read by the host), temperature, max_tokens, history_chars, history_messages,
+/// the tenant context (response_style, language, business_hours, time_zone, out_of_hours,
+/// out_of_hours_message, detect_handoff, handoff_message: see context.hpp), and
 /// monthly_token_budget (over it the tier answers nothing; gauge tokens_used_this_month).
 std::vector<sdk::setting> responder_settings(const provider_profile& profile);
 
@@ -46,7 +49,11 @@ public:
 
     /// Stage `reply` on message.received (other events, and escalated conversations: nothing).
     /// Emits one message.send {"channel", "recipient", "conversation_id", "in_reply_to", "text",
-    /// "generated": {"provider", "model", "prompt_tokens", "completion_tokens", "reused"}}.
+    /// "generated": {"provider", "model", "prompt_tokens", "completion_tokens"}}; the system prompt is
+    /// the tenant context's instructions at this time. Out of business hours, per out_of_hours: the
+    /// model is told; out_of_hours_message is sent without asking it; or nothing (the next tier).
+    /// When the model answers handoff_marker, conversation.escalated {"reason"} comes first and the
+    /// message.send carries handoff_message.
     /// @throws sdk::plugin_error from the model call (classify()); nothing without an API key.
     ///
     /// Stage `score` on message.received with text: the model is asked for the message's lead
@@ -72,7 +79,9 @@ private:
 
     sdk::host host_;
     const provider_profile& profile_;
-    model_call model_;
+    model_call model_;      ///< key, model and sampling; the system prompt comes from context_ per call
+    tenant_context context_;
+    std::string handoff_message_;
     int64_t history_chars_, history_messages_, monthly_budget_;
     std::atomic<bool> told_refused_{false};
     std::atomic<bool> told_malformed_{false};
