@@ -498,7 +498,10 @@ public:
         });
         if (!id_ok) error(key, "tenant id '" + t.id + "' may use only letters, digits, '-' and '_' (it appears in URLs)");
         std::string where = "tenant '" + t.id + "'";
-        if (!check_keys(body, where, {"plugins", "routes"})) return t;
+        if (!check_keys(body, where, {"plugins", "routes", "reply_debounce"})) return t;
+        duration(body, "reply_debounce", t.reply_debounce_ms);
+        if (t.reply_debounce_ms < 0 || t.reply_debounce_ms > 10'000)
+            error(body["reply_debounce"], "'reply_debounce' of " + where + " must be between 0s and 10s");
         if (auto ps = body["plugins"]) {
             if (!ps.IsMap()) error(ps, "'plugins' of " + where + " must map plugin names to their settings");
             else

@@ -155,16 +155,41 @@ void route_runner::note_breaker(plugin_instance& inst, const std::string& tenant
                static_cast<double>(breaker_.state_of(tenant, stage)));
 }
 
+std::optional<route_result> route_runner::debounce(const job& j, const tenant_config& tenant, json::object& ev) {
+    const int64_t gap = tenant.reply_debounce_ms;
+    const auto b = db_.burst(j.tenant, str(ev, "channel"), str(ev, "provider_message_id"), gap);
+    if (!b.found) return std::nullopt;
+    const int64_t now = clock_();
+    if (now < b.received_at_ms + gap)  // more may come: wait out the debounce (not an attempt)
+        return route_result{route_status::deferred, false, "reply_debounce", "", 0, 0, b.received_at_ms + gap - now};
+    if (b.superseded) {
+        // A later message of the burst runs the routes for all of it.
+        stats_.add("switchboard_debounced_messages_total", {{"tenant", j.tenant}});
+        route_result result;
+        if (db_.complete_route(j, {}, {}, now) == fence::lost) result.status = route_status::lost;
+        return result;
+    }
+    if (b.provider_message_ids.size() > 1) {
+        json::array ids, texts;
+        for (auto& id : b.provider_message_ids) ids.emplace_back(id);
+        for (auto& t : b.texts) texts.emplace_back(t);
+        ev["burst"] = {{"provider_message_ids", std::move(ids)}, {"texts", std::move(texts)}};
+    }
+    return std::nullopt;
+}
+
 route_result route_runner::run(const job& j) {
     auto ev = json::parse(j.payload).as_object();
     const std::string type = str(ev, "type");
     const int64_t conv_id = num(ev, "conversation_id");
     if (conv_id > 0)
         if (auto c = db_.conversation(conv_id)) ev["conversation"] = {{"id", c->id}, {"escalated", c->escalated}};
+    auto tenant = cfg_.find_tenant(j.tenant);
+    if (tenant && tenant->reply_debounce_ms > 0 && type == sdk::events::message_received && conv_id > 0)
+        if (auto held = debounce(j, *tenant, ev)) return *held;
     std::string event_text = json::serialize(ev);
     const std::string origin = origin_key(ev);
     const std::string event_instance = str(ev, "instance");
-    auto tenant = cfg_.find_tenant(j.tenant);
     std::vector<new_job> commands;
     std::vector<std::string> emitted, emitted_types;
     int stage_index = 0;

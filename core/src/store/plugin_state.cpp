@@ -142,6 +142,43 @@ std::pair<int64_t, bool> sql_store::kv_increment_once(const std::string& tenant,
     }
 }
 
+inbound_burst sql_store::burst(const std::string& tenant, const std::string& channel,
+                                const std::string& provider_message_id, int64_t gap_ms) {
+    soci::session s(*pool_);
+    inbound_burst b;
+    long long id = 0, conversation = 0, at = 0;
+    s << "SELECT id, conversation_id, created_at_ms FROM messages WHERE tenant = :t AND channel = :c AND "
+         "provider_message_id = :m AND direction = 'inbound'",
+        soci::use(tenant), soci::use(channel), soci::use(provider_message_id), soci::into(id), soci::into(conversation),
+        soci::into(at);
+    if (!s.got_data()) return b;
+    b.found = true;
+    b.received_at_ms = at;
+    // Superseded by the next customer message when it came within the gap (it closes the burst).
+    long long next_at = 0;
+    soci::indicator next_ind = soci::i_null;
+    s << "SELECT min(created_at_ms) FROM messages WHERE conversation_id = :c AND direction = 'inbound' AND id > :id",
+        soci::use(conversation), soci::use(id), soci::into(next_at, next_ind);
+    b.superseded = next_ind == soci::i_ok && next_at - at < gap_ms;
+    // Newest first, back to the last outbound message or a gap of gap_ms.
+    soci::rowset<soci::row> rows =
+        (s.prepare << "SELECT direction, provider_message_id, text, created_at_ms FROM messages "
+                      "WHERE conversation_id = :c AND id <= :id ORDER BY id DESC LIMIT 50",
+         soci::use(conversation), soci::use(id));
+    int64_t newer_at = at;
+    for (auto& r : rows) {
+        if (r.get<std::string>(0) != "inbound") break;
+        const int64_t when = row_int(r, 3);
+        if (newer_at - when >= gap_ms && !b.provider_message_ids.empty()) break;
+        b.provider_message_ids.push_back(r.get_indicator(1) == soci::i_ok ? r.get<std::string>(1) : "");
+        b.texts.push_back(r.get_indicator(2) == soci::i_ok ? r.get<std::string>(2) : "");
+        newer_at = when;
+    }
+    std::reverse(b.provider_message_ids.begin(), b.provider_message_ids.end());
+    std::reverse(b.texts.begin(), b.texts.end());
+    return b;
+}
+
 std::vector<history_message> sql_store::conversation_history(const std::string& tenant, int64_t conversation_id,
                                                              int max_messages) {
     soci::session s(*pool_);

@@ -81,6 +81,8 @@ public:
                                                int64_t delta, std::optional<int64_t> expires_at_ms,
                                                const std::string& once_key, int64_t once_expires_at_ms,
                                                int64_t now_ms) override;
+    inbound_burst burst(const std::string& tenant, const std::string& channel, const std::string& provider_message_id,
+                        int64_t gap_ms) override;
     std::vector<history_message> conversation_history(const std::string& tenant, int64_t conversation_id,
                                                       int max_messages) override;
     std::optional<contact_record> contact(const std::string& tenant, const std::string& channel,

@@ -24,7 +24,7 @@ void templates_instance::run_stage(const sdk::call& call, std::string_view stage
                                    sdk::emitter& out) {
     if (stage == score_stage) {
         if (!sdk::has_type(event, sdk::events::message_received)) return;
-        sdk::lead::assessment a{signals_.signals(sdk::json_fields::text_at(event, "text")), {}, {}};
+        sdk::lead::assessment a{signals_.signals(sdk::json_fields::message_text(event)), {}, {}};
         if (sdk::lead::apply(host_, call, event, a, "keywords", out)) host_.metric("leads_scored");
         return;
     }

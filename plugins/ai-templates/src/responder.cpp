@@ -2,6 +2,7 @@
 #include <switchboard/templates/text.hpp>
 
 #include <switchboard/sdk/events.hpp>
+#include <switchboard/sdk/json_fields.hpp>
 
 namespace switchboard::templates {
 namespace {
@@ -63,8 +64,11 @@ std::string_view business_name_for(const responder_config& config, locale l) {
     return config.business_name;
 }
 
+std::string message_text(const boost::json::object& event) { return sdk::json_fields::message_text(event); }
+
 intent classify(const boost::json::object& event, const intent_matcher& matcher) {
-    const std::string_view text = optional_string(event, "text");
+    const std::string whole_text = message_text(event);
+    const std::string_view text = whole_text;
     if (auto* postback = optional_object(event, "postback")) {
         if (auto i = payload_intent(optional_string(*postback, "payload"), matcher)) return *i;
         if (auto i = matcher.match(optional_string(*postback, "title"))) return *i;
@@ -160,7 +164,7 @@ std::optional<std::string_view> handoff_by_words(const boost::json::object& even
                                                  const intent_matcher& matcher) {
     if (classify(event, matcher) == intent::handoff) return handoff_reason;
     if (config.escalation_keywords.count(0) > 0) {
-        std::string_view text = optional_string(event, "text");
+        std::string text = message_text(event);
         if (auto* postback = optional_object(event, "postback"); postback && text.empty())
             text = optional_string(*postback, "title");
         if (!config.escalation_keywords.find_all(text).empty()) return std::string_view("escalation keyword");

@@ -241,3 +241,17 @@ TEST_CASE("plugin instances: `use:` runs a plugin twice; list and map settings b
     CHECK(d[0].message.find("'public_url' must be the http(s) URL providers call") != std::string::npos);
     CHECK(d[1].message.find("plugin instance name 'Staff_Bot'") != std::string::npos);
 }
+
+TEST_CASE("reply_debounce is a tenant duration of 0 to 10 s", "[config]") {
+    temp_config ok("tenants:\n  demo:\n    reply_debounce: 2500ms\n    plugins:\n      templates: {}\n");
+    CHECK(load_config(ok.path.string()).tenants[0].reply_debounce_ms == 2500);
+    temp_config unset(minimal);
+    CHECK(load_config(unset.path.string()).tenants[0].reply_debounce_ms == 0);
+    auto d = errors_of("tenants:\n  demo:\n    reply_debounce: 30s\n    plugins:\n      templates: {}\n");
+    REQUIRE(d.size() == 1);
+    CHECK(d[0].message == "'reply_debounce' of tenant 'demo' must be between 0s and 10s");
+    CHECK(d[0].mark.line == 3);
+    auto typo = errors_of("tenants:\n  demo:\n    reply_debounse: 3s\n");
+    REQUIRE_FALSE(typo.empty());
+    CHECK(typo[0].message.find("did you mean 'reply_debounce'?") != std::string::npos);
+}

@@ -220,7 +220,7 @@ generated responder::ask(const sdk::call& call, model_call c, const std::vector<
 
 void responder::score(const sdk::call& call, const json::object& event, sdk::emitter& out) {
     if (!sdk::has_type(event, events::message_received)) return;
-    const std::string text = fields::text_at(event, "text");
+    const std::string text = fields::message_text(event);
     if (text.empty() || model_.api_key.empty() || over_budget()) return;  // the next tier scores
     // Generated once: a re-run after a crash reads the kept answer instead of asking again.
     const std::string key = "ai.score:" + call.idempotency_key();

@@ -20,6 +20,10 @@ namespace switchboard::sdk::events {
 /// story reply), "sticker_id", "contact.user_ref" (Messenger checkbox plugin).
 /// A postback or referral without a message carries a synthetic provider_message_id built
 /// by the channel from the provider's own ids and timestamp, so replays still deduplicate.
+/// Host-added before routing: "conversation": {"id", "escalated"}; with the tenant's
+/// reply_debounce, "burst": {"provider_message_ids", "texts"} (oldest first, ending with this
+/// message) when earlier messages of a burst were coalesced into this one — answer all of it
+/// (json_fields::message_text).
 inline constexpr std::string_view message_received = "message.received";
 
 /// Our own page/account sent a message (Meta "is_echo"). Recorded as outbound, never answered.

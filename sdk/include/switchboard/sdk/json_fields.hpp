@@ -51,4 +51,18 @@ inline std::optional<int64_t> int_at(const boost::json::object& o, std::string_v
     return std::nullopt;
 }
 
+/// The customer's words a message.received event asks to answer: the texts of "burst" joined by
+/// newlines when the host coalesced several messages into it (a tenant's reply_debounce), else
+/// its "text"; "" when there is none.
+inline std::string message_text(const boost::json::object& event) {
+    if (const auto* burst = object_at(event, "burst"))
+        if (const auto* texts = array_at(*burst, "texts")) {
+            std::string joined;
+            for (const auto& t : *texts)
+                if (t.is_string() && !t.get_string().empty()) joined += (joined.empty() ? "" : "\n") + std::string(t.get_string());
+            if (!joined.empty()) return joined;
+        }
+    return text_at(event, "text");
+}
+
 }  // namespace switchboard::sdk::json_fields

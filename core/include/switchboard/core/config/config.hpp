@@ -102,6 +102,10 @@ struct tenant_config {
     source_mark mark;
     std::vector<plugin_use> plugins;
     std::vector<route_config> routes;
+    /// `reply_debounce` (0–10 s, in ms): a customer's message.received waits this long for more
+    /// messages of the same conversation; a burst runs the routes once, on its last message, which
+    /// carries the burst (see route_runner). 0 = every message is routed as it comes.
+    int64_t reply_debounce_ms = 0;
 
     /// This tenant's plugin instance named `name`, or nullptr.
     const plugin_use* find_plugin(const std::string& name) const;

@@ -54,11 +54,19 @@ public:
     /// "conversation": {"id", "escalated"} read from the store; once a stage of the run emits
     /// conversation.escalated for that conversation, the stages after it see "escalated": true (a
     /// handoff stage placed before the reply chain silences it). Never retries: the caller applies
-    /// the retry policy to a failed result. @throws on storage failure (the lease then expires).
+    /// the retry policy to a failed result. With the tenant's reply_debounce, a message.received is
+    /// first held, coalesced or given its burst (debounce()). @throws on storage failure (the lease
+    /// then expires).
     route_result run(const job& j);
     ~route_runner();
 
 private:
+    /// reply_debounce for a message.received of `tenant`: deferred until the debounce has passed
+    /// since the message was recorded; completed without running anything when a later message of
+    /// its burst will run the routes; otherwise nullopt, with "burst": {"provider_message_ids",
+    /// "texts"} (oldest first) added to `ev` when the burst holds more than this message.
+    std::optional<route_result> debounce(const job& j, const tenant_config& tenant, boost::json::object& ev);
+
     struct step_result {
         call_outcome outcome;
         std::string stage;  ///< the stage whose outcome stands (the winning or last tier)

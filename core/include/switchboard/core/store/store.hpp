@@ -111,6 +111,17 @@ struct history_message {
     std::string status;    ///< received | queued | sent | delivered | read | failed
 };
 
+/// A customer message and the ones it arrived in a burst with (reply debounce, route_runner).
+struct inbound_burst {
+    bool found = false;            ///< the message is recorded
+    int64_t received_at_ms = 0;    ///< when it was recorded (host clock)
+    bool superseded = false;       ///< the conversation's next customer message came less than gap_ms later
+    /// The burst, oldest first, ending with this message: the inbound messages before it, after the
+    /// conversation's last outbound one, each recorded less than `gap_ms` after the one before.
+    std::vector<std::string> provider_message_ids;
+    std::vector<std::string> texts;  ///< their texts ("" for attachments), in the same order
+};
+
 /// A contact's attributes (contacts row). `tags` is a JSON array text, `attributes` a JSON object text.
 struct contact_record {
     int64_t id = 0;
@@ -250,6 +261,11 @@ public:
                                                        const std::string& key, int64_t delta,
                                                        std::optional<int64_t> expires_at_ms, const std::string& once_key,
                                                        int64_t once_expires_at_ms, int64_t now_ms) = 0;
+
+    /// The burst the inbound message `provider_message_id` of `channel` closes (see inbound_burst),
+    /// with bursts split where customer messages are `gap_ms` or more apart.
+    virtual inbound_burst burst(const std::string& tenant, const std::string& channel,
+                                const std::string& provider_message_id, int64_t gap_ms) = 0;
 
     /// The newest `max_messages` messages of a tenant's conversation, oldest first (see
     /// sb_host_api.conversation_history for the shape); empty for an unknown conversation.
