@@ -10,7 +10,7 @@ packages=(
   libboost-filesystem1.81-dev libboost-system1.81-dev
   libssl-dev libcurl4-openssl-dev ca-certificates
   libsoci-dev libsqlite3-dev libpq-dev
-  libyaml-cpp-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev tzdata
+  libyaml-cpp-dev libspdlog-dev libfmt-dev libhowardhinnant-date-dev tzdata libcsv-dev
   libsystemd-dev
   catch2
 )

@@ -29,6 +29,9 @@ const switchboard::sdk::plugin_info info{
         {.name = setting::escalation_keywords, .type = setting_type::list,
          .description = "words or phrases ('word', 'stem*', 'a phrase') that hand the conversation to a person, on top "
                         "of the shipped ones (human, operator, оператор...)"},
+        {.name = setting::catalog_file,
+         .description = "the tenant's products and FAQ (.csv or .yaml: name, price, stock, description, keywords); "
+                        "price and availability questions are answered from it"},
         {.name = setting::auto_escalate_after, .type = setting_type::integer,
          .default_value = setting::auto_escalate_after_default,
          .description = "templates.handoff hands the conversation to a person after this many bot replies (0 = never)"},

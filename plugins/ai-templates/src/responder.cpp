@@ -53,6 +53,8 @@ responder_config config_from_settings(const sdk::settings& settings) {
         if (!config.escalation_keywords.add(k, 0))
             throw plugin_error(error_kind::invalid, "escalation_keywords: '" + k + "' has no letter or digit to match");
     config.auto_escalate_after = settings.integer(setting::auto_escalate_after, 0);
+    if (const std::string file = settings.string(setting::catalog_file); !file.empty())
+        config.catalog = std::make_shared<const product_catalog>(product_catalog::load_file(file));
     if (config.auto_escalate_after < 0)
         throw plugin_error(error_kind::invalid, "auto_escalate_after must be 0 (never) or a number of bot replies");
     return config;
@@ -138,12 +140,19 @@ boost::json::object reply_to(const boost::json::object& event, const checked_eve
         {"business_name", business_name_for(config, lang)},
         {"contact_name", optional_string(*c.contact, "name")},
     };
+    std::string text = render(templates.text(lang, which), values);
+    if (config.catalog && (which == intent::product_search || which == intent::fallback))
+        if (auto found = config.catalog->search(message_text(event)); !found.empty()) {
+            text = lang == locale::mn ? "Манайд байгаа:" : "Here is what we have:";
+            for (const auto* e : found) text += "\n• " + describe(*e, locale_code(lang));
+            which = intent::product_search;
+        }
     return {{"type", sdk::events::message_send},
             {"channel", c.channel},
             {"recipient", {{"provider_id", *c.recipient}}},
             {"conversation_id", *c.conversation_id},
             {"in_reply_to", c.message_id},
-            {"text", render(templates.text(lang, which), values)},
+            {"text", std::move(text)},
             {"intent", intent_name(which)},
             {"locale", locale_code(lang)}};
 }

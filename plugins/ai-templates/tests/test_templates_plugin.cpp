@@ -81,6 +81,7 @@ TEST_CASE("the templates plugin describes itself through the C ABI", "[templates
         {"templates_file", SB_SETTING_STRING, nullptr},
         {"templates", SB_SETTING_STRING, nullptr},
         {"escalation_keywords", SB_SETTING_LIST, nullptr},
+        {"catalog_file", SB_SETTING_STRING, nullptr},
         {"auto_escalate_after", SB_SETTING_INT, "0"},
     };
     REQUIRE(d->settings_count == std::size(expected));

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <switchboard/sdk/plugin.hpp>
+#include <switchboard/templates/catalog.hpp>
 #include <switchboard/templates/intent.hpp>
 #include <switchboard/templates/locale.hpp>
 #include <switchboard/templates/template_store.hpp>
 
 #include <boost/json/object.hpp>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +36,8 @@ inline constexpr const char* escalation_keywords = "escalation_keywords";
 /// Hand the conversation to a person after this many bot replies in it (0 = never). An integer.
 inline constexpr const char* auto_escalate_after = "auto_escalate_after";
 inline constexpr const char* auto_escalate_after_default = "0";
+/// The tenant's product and FAQ catalog (catalog.hpp): a .csv, .yaml or .yml path.
+inline constexpr const char* catalog_file = "catalog_file";
 }  // namespace setting
 
 /// The reason given on the conversation.escalated event of a handoff.
@@ -48,9 +52,11 @@ struct responder_config {
     std::string business_name = setting::business_name_default;
     keyword_index escalation_keywords;  ///< the tenant's own, tag 0
     int64_t auto_escalate_after = 0;    ///< bot replies before a handoff (0 = never)
+    /// Product questions, and messages no keyword matches, are answered from its matching entries.
+    std::shared_ptr<const product_catalog> catalog;
 };
 
-/// Reads and validates the settings (templates_file is read by the instance, not here).
+/// Reads and validates the settings, catalog_file included (templates_file is read by the instance).
 /// @throws sdk::plugin_error(invalid) "locale 'xx' is not supported: use en or mn" for another locale,
 ///         for an escalation keyword without a letter or digit, or a negative auto_escalate_after.
 responder_config config_from_settings(const sdk::settings& settings);
@@ -97,7 +103,9 @@ std::vector<boost::json::object> handoff_outputs(const boost::json::object& even
  *   - none when conversation.escalated is true (the bot is silent after a handoff);
  *   - for a handoff: conversation.escalated {"channel","conversation_id","reason"}, then the notice;
  *   - exactly one message.send {"channel","recipient":{"provider_id"},"conversation_id",
- *     "in_reply_to","text","intent","locale"}.
+ *     "in_reply_to","text","intent","locale"}; for a product question, or a message no keyword
+ *     matches, whose words find catalog entries, the text lists up to three of them (describe())
+ *     and the intent is product_search.
  * @param event  a message.received event to which the host added "conversation": {"id","escalated"}
  * @throws sdk::plugin_error(invalid) naming the field when the event is not message.received or
  *         lacks channel, contact.provider_id, provider_message_id, conversation.id (an integer) or
