@@ -24,7 +24,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 shared="$repo/../shared/fixtures"
 fuzz_bin="$build_dir/tests/fuzz"
-fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_json_command fuzz_text fuzz_form fuzz_telegram_update fuzz_whatsapp_webhook fuzz_twilio_webhook fuzz_tiktok_webhook fuzz_ai_answer"
+fuzzers="fuzz_meta_webhook fuzz_config fuzz_templates fuzz_catalog fuzz_json_command fuzz_text fuzz_form fuzz_telegram_update fuzz_whatsapp_webhook fuzz_twilio_webhook fuzz_tiktok_webhook fuzz_ai_answer"
 
 for f in $fuzzers; do
     if [ ! -x "$fuzz_bin/$f" ]; then
@@ -69,6 +69,11 @@ seed_config() {
         '    routes:' '      - on: message.received' '        run: [templates.reply]' >"$1/minimal.yaml"
     printf '%s' '${SWITCHBOARD_FUZZ_UNSET:-10s}' >"$1/env-default"
     printf '%s\n' 'delivery:' '  lease: 1h' '  backoff_max: 5m' '  echo_grace: 15000' 'tenants: {}' >"$1/durations.yaml"
+}
+
+seed_catalog() {
+    copy_seeds "$1" "$repo"/tests/fixtures/catalog/*
+    printf '%s\n%s\n' 'name,price,stock' '"Quoted, name",10,' >"$1/quoted"
 }
 
 seed_templates() {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from harness import DaemonTestCase, http_request, wait_until
+from harness import SOURCE_DIR, DaemonTestCase, http_request, wait_until
 from ai_provider import AnthropicProvider, OpenAIProvider  # noqa: E402 (harness puts the emulator on the path)
 
 OPENAI_KEY, ANTHROPIC_KEY = "sk-test-openai-key", "sk-ant-test-key"
@@ -125,3 +125,22 @@ class AIChainTest(DaemonTestCase):
 
     def metrics_text(self) -> str:
         return http_request("GET", self.daemon.url("/metrics")).text
+
+    def test_a_failing_reply_tier_hands_over_to_a_single_turn_recommendation_from_the_catalog(self) -> None:
+        config = self.make_config()
+        tenant = config["tenants"]["demo"]
+        tenant["plugins"]["openai"] = {
+            "api_key": OPENAI_KEY, "base_url": self.emulator.url + "/openai/v1", "system_prompt": PROMPT,
+            "catalog_file": str(SOURCE_DIR / "tests/fixtures/catalog/nomad-outfitters.yaml")}
+        tenant["routes"] = [{"on": "message.received", "run": [{"first_of": [
+            {"stage": "openai.reply", "budget": f"{BUDGET_S}s"},
+            {"stage": "openai.recommend", "budget": f"{BUDGET_S}s"},
+            "templates.reply"]}]}]
+        self.start_daemon(config)
+        self.openai.fail(preset="unavailable", count=1)
+        contact, _, _ = self.send_text(text="kurtka bga yu")
+        reply = self.wait_replies(contact)
+        self.assertEqual(reply[0]["text"], "[openai] kurtka bga yu")
+        request = self.openai.accepted()[-1]
+        self.assertEqual(request["messages"][1:], [{"role": "user", "content": "kurtka bga yu"}])
+        self.assertIn("- Winter down jacket — 289000 (in stock: 4)", request["messages"][0]["content"])

@@ -101,6 +101,23 @@ bool business_hours::open_at(unsigned weekday, unsigned minute) const noexcept {
 
 void check_time_zone(const std::string& name) { (void)zone(name); }
 
+tenant_context tenant_context::from_settings(const sdk::settings& s) {
+    tenant_context c;
+    c.system_prompt = s.string("system_prompt");
+    c.response_style = s.string("response_style");
+    c.language = s.string("language");
+    c.hours = business_hours::parse(s.string("business_hours"));
+    c.time_zone = s.string("time_zone", "UTC");
+    check_time_zone(c.time_zone);
+    const std::string closed = s.string("out_of_hours", "answer");
+    c.when_closed = closed == "message" ? out_of_hours::message : closed == "skip" ? out_of_hours::skip : out_of_hours::answer;
+    c.out_of_hours_message = s.string("out_of_hours_message");
+    if (c.when_closed == out_of_hours::message && c.out_of_hours_message.empty())
+        throw plugin_error(error_kind::invalid, "out_of_hours is message but out_of_hours_message is not set");
+    c.detect_handoff = s.boolean("detect_handoff", true);
+    return c;
+}
+
 bool tenant_context::open_at(int64_t now_ms) const {
     if (hours.always_open()) return true;
     const auto local = zone(time_zone)->to_local(date::sys_time<std::chrono::milliseconds>{std::chrono::milliseconds(now_ms)});

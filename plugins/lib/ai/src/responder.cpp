@@ -44,6 +44,9 @@ std::vector<sdk::setting> responder_settings(const provider_profile& p) {
          .description = "ask the model to say when the customer needs a person; the conversation is then handed over"},
         {.name = "handoff_message", .default_value = "Let me pass you to a member of our team. They will answer you here shortly.",
          .description = "the notice sent when the model hands the conversation to a person"},
+        {.name = "catalog_file",
+         .description = "the tenant's products and FAQ (.csv or .yaml: name, price, stock, description, keywords); "
+                        "recommend puts the entries matching the customer's message in front of the model"},
         {.name = "monthly_token_budget", .type = setting_type::integer, .default_value = "0",
          .description = "prompt + completion tokens per calendar month (UTC); over it the tier answers nothing "
                         "and the chain moves on (0 = no budget)"},
@@ -58,7 +61,7 @@ sdk::plugin_info responder_info(const provider_profile& profile, const char* nam
         .description = description,
         .capabilities = SB_CAP_AI | SB_CAP_STAGE,
         .settings = responder_settings(profile),
-        .stages = {"reply", "score"},
+        .stages = {"reply", "recommend", "score"},
         .events = {sdk::events::lead_scored.data(), sdk::events::lead_temperature_changed.data()},
     };
 }
@@ -69,19 +72,10 @@ responder::responder(const sdk::host& host, const sdk::settings& s, const provid
     model_.base_url = s.base_url("base_url", profile.default_base_url);
     model_.api_key = s.string("api_key");
     model_.model = s.string("model", profile.default_model);
-    context_.system_prompt = s.string("system_prompt");
-    context_.response_style = s.string("response_style");
-    context_.language = s.string("language");
-    context_.hours = business_hours::parse(s.string("business_hours"));
-    context_.time_zone = s.string("time_zone", "UTC");
-    check_time_zone(context_.time_zone);
-    const std::string closed = s.string("out_of_hours", "answer");
-    context_.when_closed = closed == "message" ? out_of_hours::message : closed == "skip" ? out_of_hours::skip : out_of_hours::answer;
-    context_.out_of_hours_message = s.string("out_of_hours_message");
-    if (context_.when_closed == out_of_hours::message && context_.out_of_hours_message.empty())
-        throw plugin_error(error_kind::invalid, "out_of_hours is message but out_of_hours_message is not set");
-    context_.detect_handoff = s.boolean("detect_handoff", true);
+    context_ = tenant_context::from_settings(s);
     handoff_message_ = s.string("handoff_message", "Let me pass you to a member of our team. They will answer you here shortly.");
+    if (const std::string file = s.string("catalog_file"); !file.empty())
+        catalog_ = templates::product_catalog::load_file(file);
     model_.temperature = s.number("temperature", 0.7);
     model_.max_tokens = s.integer("max_tokens", 300);
     if (model_.max_tokens < 1) throw plugin_error(error_kind::invalid, "max_tokens must be at least 1");
@@ -92,7 +86,8 @@ responder::responder(const sdk::host& host, const sdk::settings& s, const provid
 
 void responder::run_stage(const sdk::call& call, std::string_view stage, const json::object& event, sdk::emitter& out) {
     if (stage == "score") return score(call, event, out);
-    if (stage != "reply") throw plugin_error(error_kind::final, "unknown stage '" + std::string(stage) + "'");
+    if (stage != "reply" && stage != "recommend")
+        throw plugin_error(error_kind::final, "unknown stage '" + std::string(stage) + "'");
     if (!sdk::has_type(event, events::message_received)) return;
     auto* conversation = fields::object_at(event, "conversation");
     if (!conversation) return;
@@ -118,7 +113,7 @@ void responder::run_stage(const sdk::call& call, std::string_view stage, const j
             return;
         }
     }
-    generated g = generate(call, event, conversation_id);
+    generated g = generate(call, stage, event, conversation_id);
     if (context_.detect_handoff && asks_for_handoff(g.text)) {
         // The model found the customer needs a person: hand over, with a notice instead of "HANDOFF".
         out.emit({{"type", events::conversation_escalated},
@@ -129,8 +124,8 @@ void responder::run_stage(const sdk::call& call, std::string_view stage, const j
         host_.metric("handoffs");
     }
     send["text"] = g.text;
-    send["generated"] = {{"provider", profile_.name}, {"model", g.model}, {"prompt_tokens", g.prompt_tokens},
-                         {"completion_tokens", g.completion_tokens}};
+    send["generated"] = {{"provider", profile_.name}, {"tier", stage}, {"model", g.model},
+                         {"prompt_tokens", g.prompt_tokens}, {"completion_tokens", g.completion_tokens}};
     out.emit(send);
 }
 
@@ -164,8 +159,9 @@ bool responder::over_budget() {
     return true;
 }
 
-generated responder::generate(const sdk::call& call, const json::object& event, int64_t conversation_id) {
-    const std::string key = "ai.reply:" + call.idempotency_key();
+generated responder::generate(const sdk::call& call, std::string_view stage, const json::object& event,
+                               int64_t conversation_id) {
+    const std::string key = "ai." + std::string(stage) + ":" + call.idempotency_key();
     if (!call.idempotency_key().empty())
         if (auto kept = host_.kv_get(key)) {
             // Generated before a crash or a failed filing: send that, never ask the model again.
@@ -178,12 +174,20 @@ generated responder::generate(const sdk::call& call, const json::object& event, 
                         fields::int_at(o, "prompt_tokens").value_or(0), fields::int_at(o, "completion_tokens").value_or(0)};
             }
         }
-    auto history = host_.conversation_history(conversation_id, static_cast<uint32_t>(std::max<int64_t>(history_messages_, 1)),
-                                              static_cast<uint32_t>(std::max<int64_t>(history_chars_, 0)));
-    auto turns = turns_from_history(history, fields::text_at(event, "text"));
-    if (turns.empty()) throw plugin_error(error_kind::final, "nothing to answer: the message has no text", "no_text");
     model_call c = model_;
     c.system_prompt = context_.instructions(host_.now_ms());
+    std::vector<turn> turns;
+    if (stage == "recommend") {
+        // Single turn: the customer's words, and the catalog entries that match them.
+        const std::string text = fields::message_text(event);
+        if (!text.empty()) turns.push_back({"user", text});
+        c.system_prompt += "\n" + catalog_instructions(text);
+    } else {
+        auto history = host_.conversation_history(conversation_id, static_cast<uint32_t>(std::max<int64_t>(history_messages_, 1)),
+                                                  static_cast<uint32_t>(std::max<int64_t>(history_chars_, 0)));
+        turns = turns_from_history(history, fields::text_at(event, "text"));
+    }
+    if (turns.empty()) throw plugin_error(error_kind::final, "nothing to answer: the message has no text", "no_text");
     generated g = ask(call, c, turns);
     host_.metric("replies_generated");
     if (!call.idempotency_key().empty())
@@ -193,6 +197,15 @@ generated responder::generate(const sdk::call& call, const json::object& event, 
                                                   {"completion_tokens", g.completion_tokens}}),
                      7LL * 86'400'000);
     return g;
+}
+
+std::string responder::catalog_instructions(const std::string& text) const {
+    const auto found = catalog_.search(text, 5);
+    if (found.empty())
+        return "No entry of our catalog matches this message: recommend nothing specific and invent no products or prices.";
+    std::string out = "Recommend only from these entries of our catalog (name — price (stock): description):";
+    for (const auto* e : found) out += "\n- " + templates::describe(*e, "en");
+    return out;
 }
 
 generated responder::ask(const sdk::call& call, model_call c, const std::vector<turn>& turns) {

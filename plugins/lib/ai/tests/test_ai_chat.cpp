@@ -273,3 +273,31 @@ TEST_CASE("ai plugin: a model's handoff escalates with the notice; out of hours 
     CHECK_THROWS(host.create("bad", {{"api_key", "k"}, {"out_of_hours", "message"}}));
     CHECK_THROWS(host.create("bad2", {{"api_key", "k"}, {"time_zone", "Nowhere/City"}}));
 }
+
+TEST_CASE("ai plugin: recommend asks single-turn with the catalog entries that match the message", "[ai][catalog]") {
+    auto host = sbt::fake_host::load(std::string(SWITCHBOARD_PLUGIN_DIR) + "/switchboard-anthropic.so");
+    const std::string catalog = std::string(SWITCHBOARD_SOURCE_DIR) + "/tests/fixtures/catalog/nomad-outfitters.csv";
+    auto bot = host.create("shop", {{"api_key", "sk-ant"}, {"base_url", "https://anthropic.example.test"},
+                                    {"system_prompt", "You sell warm clothes."}, {"catalog_file", catalog}});
+    host.add_history("shop", 7, "in", "earlier question");
+    host.push_http_reply(sbt::http_reply::json(200, json::parse(R"({"id":"msg_1","type":"message","role":"assistant",
+        "model":"claude-3-5-haiku","content":[{"type":"text","text":"Take the down jacket."}],"stop_reason":"end_turn",
+        "usage":{"input_tokens":80,"output_tokens":6}})")));
+    auto r = bot.run_stage("recommend", customer_message("need something warm, a kurtka maybe"), {.idempotency_key = "r-1"});
+    REQUIRE(r.ok());
+    REQUIRE(r.outputs.size() == 1);
+    CHECK(r.outputs[0].at("text") == "Take the down jacket.");
+    CHECK(r.outputs[0].at("generated").at("tier") == "recommend");
+    auto body = host.http_requests().at(0).json().as_object();
+    CHECK(body.at("messages") == json::parse(R"([{"role":"user","content":"need something warm, a kurtka maybe"}])"));
+    const std::string system(body.at("system").as_string());
+    CHECK(system.starts_with("You sell warm clothes.\n"));
+    CHECK_THAT(system, Catch::Contains("- Winter down jacket — 289000 (in stock: 4)"));
+    CHECK_THAT(system, !Catch::Contains("Cashmere scarf"));
+    // Nothing matches: the model is told to invent nothing.
+    host.push_http_reply(sbt::http_reply::json(200, json::parse(R"({"id":"msg_2","type":"message","role":"assistant",
+        "model":"m","content":[{"type":"text","text":"Sorry, we do not sell that."}],"usage":{"input_tokens":1,"output_tokens":1}})")));
+    bot.run_stage("recommend", customer_message("do you sell bicycles?"), {.idempotency_key = "r-2"});
+    CHECK_THAT(std::string(host.http_requests().at(1).json().at("system").as_string()), Catch::Contains("invent no products"));
+    CHECK_THROWS(host.create("bad", {{"api_key", "k"}, {"catalog_file", "/nonexistent/catalog.csv"}}));
+}

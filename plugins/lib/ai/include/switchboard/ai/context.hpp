@@ -4,6 +4,8 @@
 // model's request to hand the conversation to a person.
 #pragma once
 
+#include <switchboard/sdk/plugin.hpp>
+
 #include <array>
 #include <cstdint>
 #include <string>
@@ -60,6 +62,12 @@ struct tenant_context {
     out_of_hours when_closed = out_of_hours::answer;
     std::string out_of_hours_message;
     bool detect_handoff = true;     ///< ask the model to answer handoff_marker when a person is needed
+
+    /// Reads system_prompt, response_style, language, business_hours, time_zone, out_of_hours
+    /// ("answer" | "message" | "skip") and out_of_hours_message.
+    /// @throws sdk::plugin_error(invalid) for malformed business_hours, an unknown time_zone, or
+    ///         out_of_hours "message" without out_of_hours_message.
+    static tenant_context from_settings(const sdk::settings& s);
 
     /// True when the business is open at `now_ms` (UTC ms) in time_zone (always with no hours).
     /// @throws sdk::plugin_error(invalid) when time_zone is not in the time zone database.

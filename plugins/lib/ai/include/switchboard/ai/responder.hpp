@@ -10,6 +10,7 @@
 
 #include <switchboard/ai/chat.hpp>
 #include <switchboard/ai/context.hpp>
+#include <switchboard/templates/catalog.hpp>
 
 #include <switchboard/sdk/plugin.hpp>
 
@@ -38,8 +39,8 @@ struct provider_profile {
 /// monthly_token_budget (over it the tier answers nothing; gauge tokens_used_this_month).
 std::vector<sdk::setting> responder_settings(const provider_profile& profile);
 
-/// The plugin_info of a model-backed AI plugin: stages `reply` (emitting message.send) and `score`
-/// (emitting lead.scored and lead.temperature_changed).
+/// The plugin_info of a model-backed AI plugin: stages `reply` and `recommend` (emitting
+/// message.send) and `score` (emitting lead.scored and lead.temperature_changed).
 sdk::plugin_info responder_info(const provider_profile& profile, const char* name, const char* description);
 
 /// One tenant's instance.
@@ -49,7 +50,9 @@ public:
 
     /// Stage `reply` on message.received (other events, and escalated conversations: nothing).
     /// Emits one message.send {"channel", "recipient", "conversation_id", "in_reply_to", "text",
-    /// "generated": {"provider", "model", "prompt_tokens", "completion_tokens"}}; the system prompt is
+    /// "generated": {"provider", "tier", "model", "prompt_tokens", "completion_tokens"}}. Stage
+    /// `recommend` does the same single-turn: the customer's message (the whole burst) alone, with
+    /// the catalog entries matching it in the instructions. The system prompt is
     /// the tenant context's instructions at this time. Out of business hours, per out_of_hours: the
     /// model is told; out_of_hours_message is sent without asking it; or nothing (the next tier).
     /// When the model answers handoff_marker, conversation.escalated {"reason"} comes first and the
@@ -71,7 +74,13 @@ public:
 private:
     /// True when monthly_token_budget is set and used up (logged once a month).
     bool over_budget();
-    generated generate(const sdk::call& call, const boost::json::object& event, int64_t conversation_id);
+    /// The reply of stage `reply` (the conversation's turns) or `recommend` (the message alone, with
+    /// catalog_instructions()), generated once per idempotency key (kv "ai.<stage>:<key>").
+    generated generate(const sdk::call& call, std::string_view stage, const boost::json::object& event,
+                       int64_t conversation_id);
+    /// The catalog entries matching `text` (at most 5) as instructions, or the instruction to invent
+    /// nothing when none match.
+    std::string catalog_instructions(const std::string& text) const;
     void score(const sdk::call& call, const boost::json::object& event, sdk::emitter& out);
     /// One model request: the call's deadline as timeout, errors classified (a refused key logged
     /// once), usage counted in metrics and against the monthly budget.
@@ -81,6 +90,7 @@ private:
     const provider_profile& profile_;
     model_call model_;      ///< key, model and sampling; the system prompt comes from context_ per call
     tenant_context context_;
+    templates::product_catalog catalog_;  ///< catalog_file; empty when unset
     std::string handoff_message_;
     int64_t history_chars_, history_messages_, monthly_budget_;
     std::atomic<bool> told_refused_{false};
