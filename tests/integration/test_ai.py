@@ -54,6 +54,15 @@ class AIChainTest(DaemonTestCase):
             {"role": "assistant", "content": "[openai] Do you have oat milk?"},
             {"role": "user", "content": "And how much is a latte?"}])
         self.assertEqual(self.anthropic.requests(), [])
+        # What each reply cost is stored with it and counted per tenant and provider.
+        usage = self.db.query("SELECT provider, tier, model, prompt_tokens, completion_tokens, reused FROM reply_usage "
+                              "ORDER BY id")
+        self.assertEqual(usage, [("OpenAI", "reply", "gpt-4o-mini", "20", "6", "0"),
+                                 ("OpenAI", "reply", "gpt-4o-mini", "40", "7", "0")])
+        metrics = self.metrics_text()
+        self.assertIn('switchboard_ai_replies_total{tenant="demo",provider="OpenAI",tier="reply"} 2', metrics)
+        self.assertIn('switchboard_ai_tokens_total{tenant="demo",provider="OpenAI",kind="prompt"} 60', metrics)
+        self.assertIn('switchboard_ai_latency_seconds_count{tenant="demo",provider="OpenAI"} 2', metrics)
         self.assertNotIn("oat milk", self.daemon.log())  # message texts never reach the log
         self.assertNotIn(OPENAI_KEY, self.daemon.log())
 
@@ -102,6 +111,7 @@ class AIChainTest(DaemonTestCase):
         self.wait_idle()
         self.assertEqual(len(self.replies_to(contact)), 1)
         self.assertEqual(len(self.openai.requests()), 1)  # generated once
+        self.assertEqual(self.db.query("SELECT count(*) FROM reply_usage")[0][0], "1")  # and recorded once
 
     def test_the_breaker_skips_a_failing_tier_then_probes_it_back(self) -> None:
         self.start(breaker_failures=2, breaker_cooldown="1500ms")

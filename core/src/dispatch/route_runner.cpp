@@ -178,6 +178,23 @@ std::optional<route_result> route_runner::debounce(const job& j, const tenant_co
     return std::nullopt;
 }
 
+void route_runner::count_generated(const std::string& tenant, const std::string& command) {
+    if (command.find("\"generated\"") == std::string::npos) return;  // most commands: no parse
+    auto v = json::parse(command).as_object();
+    const json::object* g = json_fields::obj(v, "generated");
+    if (!g) return;
+    const std::string provider = str(*g, "provider"), tier = str(*g, "tier");
+    stats_.add("switchboard_ai_replies_total", {{"tenant", tenant}, {"provider", provider}, {"tier", tier}});
+    stats_.add("switchboard_ai_tokens_total", {{"tenant", tenant}, {"provider", provider}, {"kind", "prompt"}},
+               static_cast<double>(num(*g, "prompt_tokens")));
+    stats_.add("switchboard_ai_tokens_total", {{"tenant", tenant}, {"provider", provider}, {"kind", "completion"}},
+               static_cast<double>(num(*g, "completion_tokens")));
+    auto* reused = g->if_contains("reused");
+    if (!(reused && reused->is_bool() && reused->as_bool()))  // a kept reply took no model time now
+        stats_.observe("switchboard_ai_latency_seconds", {{"tenant", tenant}, {"provider", provider}},
+                       static_cast<double>(num(*g, "latency_ms")) / 1000.0);
+}
+
 route_result route_runner::run(const job& j) {
     auto ev = json::parse(j.payload).as_object();
     const std::string type = str(ev, "type");
@@ -245,6 +262,7 @@ route_result route_runner::run(const job& j) {
         return result;
     }
     for (auto& t : emitted_types) stats_.add("switchboard_events_total", {{"type", t}});
+    for (auto& c : commands) count_generated(j.tenant, c.payload);
     result.commands = static_cast<int>(commands.size());
     result.events = static_cast<int>(emitted.size());
     return result;

@@ -90,6 +90,18 @@ void sql_store::record_queued(soci::session& s, const std::string& tenant, const
     s << "INSERT INTO messages (tenant, channel, conversation_id, direction, text, status, job_id, created_at_ms) "
          "VALUES (:t, :c, :cv, 'outbound', :tx, 'queued', :j, :n)",
         soci::use(tenant), soci::use(channel), soci::use(conv), soci::use(text), soci::use(job), soci::use(now_ms);
+    if (const json::object* g = obj(cmd, "generated")) {
+        // A model's reply: what it cost, with the reply (migration 007).
+        std::string provider = str(*g, "provider"), tier = str(*g, "tier"), model = str(*g, "model");
+        long long prompt = num(*g, "prompt_tokens"), completion = num(*g, "completion_tokens"),
+                  latency = num(*g, "latency_ms");
+        auto* reused_v = g->if_contains("reused");
+        int reused = reused_v && reused_v->is_bool() && reused_v->as_bool() ? 1 : 0;
+        s << "INSERT INTO reply_usage (tenant, job_id, conversation_id, provider, tier, model, prompt_tokens, "
+             "completion_tokens, latency_ms, reused, created_at_ms) VALUES (:t, :j, :cv, :p, :ti, :m, :pt, :ct, :l, :r, :n)",
+            soci::use(tenant), soci::use(job), soci::use(conv), soci::use(provider), soci::use(tier), soci::use(model),
+            soci::use(prompt), soci::use(completion), soci::use(latency), soci::use(reused), soci::use(now_ms);
+    }
 }
 
 bool sql_store::settle_queued(soci::session& s, const job& j, const std::string& channel, const std::string& mid,

@@ -125,7 +125,8 @@ void responder::run_stage(const sdk::call& call, std::string_view stage, const j
     }
     send["text"] = g.text;
     send["generated"] = {{"provider", profile_.name}, {"tier", stage}, {"model", g.model},
-                         {"prompt_tokens", g.prompt_tokens}, {"completion_tokens", g.completion_tokens}};
+                         {"prompt_tokens", g.prompt_tokens}, {"completion_tokens", g.completion_tokens},
+                         {"latency_ms", g.latency_ms}, {"reused", g.reused}};
     out.emit(send);
 }
 
@@ -171,7 +172,8 @@ generated responder::generate(const sdk::call& call, std::string_view stage, con
                 auto& o = v.as_object();
                 host_.metric("replies_reused");
                 return {fields::text_at(o, "text"), fields::text_at(o, "model"),
-                        fields::int_at(o, "prompt_tokens").value_or(0), fields::int_at(o, "completion_tokens").value_or(0)};
+                        fields::int_at(o, "prompt_tokens").value_or(0), fields::int_at(o, "completion_tokens").value_or(0),
+                        fields::int_at(o, "latency_ms").value_or(0), true};
             }
         }
     model_call c = model_;
@@ -194,7 +196,8 @@ generated responder::generate(const sdk::call& call, std::string_view stage, con
         host_.kv_put(key,
                      json::serialize(json::object{{"text", g.text}, {"model", g.model},
                                                   {"prompt_tokens", g.prompt_tokens},
-                                                  {"completion_tokens", g.completion_tokens}}),
+                                                  {"completion_tokens", g.completion_tokens},
+                                                  {"latency_ms", g.latency_ms}}),
                      7LL * 86'400'000);
     return g;
 }
@@ -223,7 +226,8 @@ generated responder::ask(const sdk::call& call, model_call c, const std::vector<
     }
     host_.metric("prompt_tokens", static_cast<double>(g.prompt_tokens));
     host_.metric("completion_tokens", static_cast<double>(g.completion_tokens));
-    host_.metric("model_latency_ms", static_cast<double>(host_.now_ms() - started));
+    g.latency_ms = host_.now_ms() - started;
+    host_.metric("model_latency_ms", static_cast<double>(g.latency_ms));
     if (monthly_budget_ > 0) {
         int64_t used = host_.kv_increment(budget_key(host_.now_ms()), g.prompt_tokens + g.completion_tokens, 40LL * 86'400'000);
         host_.gauge("tokens_used_this_month", static_cast<double>(used));

@@ -60,6 +60,8 @@ struct generated {
     std::string model;
     int64_t prompt_tokens = 0;
     int64_t completion_tokens = 0;
+    int64_t latency_ms = 0;  ///< how long the model took (ms), measured on the host clock
+    bool reused = false;     ///< read back from a generation before a crash or retry, not asked again
 };
 
 /// The Chat Completions request for `turns` (system prompt as the first message).

@@ -50,7 +50,8 @@ public:
 
     /// Stage `reply` on message.received (other events, and escalated conversations: nothing).
     /// Emits one message.send {"channel", "recipient", "conversation_id", "in_reply_to", "text",
-    /// "generated": {"provider", "tier", "model", "prompt_tokens", "completion_tokens"}}. Stage
+    /// "generated": {"provider", "tier", "model", "prompt_tokens", "completion_tokens", "latency_ms",
+    /// "reused"}} (the host stores it per reply, table reply_usage, and counts it in /metrics). Stage
     /// `recommend` does the same single-turn: the customer's message (the whole burst) alone, with
     /// the catalog entries matching it in the instructions. The system prompt is
     /// the tenant context's instructions at this time. Out of business hours, per out_of_hours: the
