@@ -17,16 +17,23 @@ from __future__ import annotations
 
 import collections
 import itertools
+import time
 from typing import Any
 
 from provider_emulator import Provider, Request, Response
 
 
 class ScriptedAnswers:
-    """Texts a model emulator answers with, in order, before it goes back to echoing."""
+    """Texts a model emulator answers with, in order, before it goes back to echoing; and how long
+    the model takes to answer (latency_s: a slow model that does answer, unlike a hang fault)."""
 
     def __init__(self) -> None:
         self._queued: collections.deque[str] = collections.deque()
+        self.latency_s = 0.0
+
+    def think(self) -> None:
+        if self.latency_s > 0:
+            time.sleep(self.latency_s)
 
     def answer_next(self, *texts: str) -> None:
         self._queued.extend(texts)
@@ -68,6 +75,7 @@ class OpenAIProvider(ScriptedAnswers, Provider):
                       max_tokens=body.get("max_tokens"), response_format=body.get("response_format"),
                       system=next((m["content"] for m in messages if m.get("role") == "system"), None))
         last = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+        self.think()
         text = self.next_text(f"{self.reply_prefix} {last}")
         record["reply"] = text
         return Response(200, {"id": f"chatcmpl-{next(self._ids)}", "object": "chat.completion",
@@ -115,6 +123,7 @@ class AnthropicProvider(ScriptedAnswers, Provider):
             return self.error(400, "invalid_request_error", "messages: roles must alternate, starting with user")
         if not isinstance(body.get("max_tokens"), int):
             return self.error(400, "invalid_request_error", "max_tokens: Field required")
+        self.think()
         text = self.next_text(f"{self.reply_prefix} {messages[-1].get('content', '')}")
         record["reply"] = text
         return Response(200, {"id": f"msg_{next(self._ids)}", "type": "message", "role": "assistant",
