@@ -235,13 +235,13 @@ class PluginsListTest(CliTestCase):
         self.assertIn("switchboard-stale.so", refusals, result.stderr)
         self.assertIn("switchboard-future.so", refusals, result.stderr)
         self.assertRegex(refusals["switchboard-stale.so"], r"\b0\.\d+\b")  # an older major
-        self.assertRegex(refusals["switchboard-stale.so"], r"\b2\.1\b")
-        self.assertRegex(refusals["switchboard-stale.so"], r"rebuild (it )?against SDK 2\.1")
+        self.assertRegex(refusals["switchboard-stale.so"], r"\b2\.2\b")
+        self.assertRegex(refusals["switchboard-stale.so"], r"rebuild (it )?against SDK 2\.2")
         self.assertRegex(refusals["switchboard-future.so"], r"\b2\.99\b")
-        self.assertRegex(refusals["switchboard-future.so"], r"\b2\.1\b")
+        self.assertRegex(refusals["switchboard-future.so"], r"\b2\.2\b")
         # A plugin built against SDK 1.0 (the 1.x export) is refused naming both versions.
         self.assertIn("switchboard-abi1.so", refusals, result.stderr)
-        self.assertRegex(refusals["switchboard-abi1.so"], r"SDK ABI 1\.0 but this host implements ABI 2\.1")
+        self.assertRegex(refusals["switchboard-abi1.so"], r"SDK ABI 1\.0 but this host implements ABI 2\.2")
         # The good plugins are still listed.
         names = {line.split(" ", 1)[0] for line in result.stdout.splitlines() if line.strip()}
         self.assertTrue({"messenger", "instagram", "templates"} <= names, result.stdout)

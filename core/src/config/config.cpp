@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -353,6 +354,11 @@ public:
                 auto v = scalar(s->second, e.name);
                 if (!v) continue;
                 e.value = *v;
+                // A file a setting names (templates_file, catalog_file, app_secret_file...) sits
+                // next to the config more often than in the service's working directory.
+                if (e.name.size() > 5 && e.name.ends_with("_file") && !e.value.empty() &&
+                    std::filesystem::path(e.value).is_relative())
+                    e.value = (std::filesystem::path(file_).parent_path() / e.value).lexically_normal().string();
             }
             use.settings.push_back(std::move(e));
         }

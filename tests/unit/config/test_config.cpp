@@ -255,3 +255,13 @@ TEST_CASE("reply_debounce is a tenant duration of 0 to 10 s", "[config]") {
     REQUIRE_FALSE(typo.empty());
     CHECK(typo[0].message.find("did you mean 'reply_debounce'?") != std::string::npos);
 }
+
+TEST_CASE("a plugin setting's relative *_file path is relative to the config file's folder", "[config]") {
+    temp_config f("tenants:\n  demo:\n    plugins:\n      templates:\n        catalog_file: products.csv\n"
+                  "        templates_file: /etc/switchboard/replies.json\n        locale: en\n");
+    auto cfg = load_config(f.path.string());
+    const auto& settings = cfg.tenants[0].plugins[0].settings;
+    CHECK(settings[0].value == (f.path.parent_path() / "products.csv").string());
+    CHECK(settings[1].value == "/etc/switchboard/replies.json");
+    CHECK(settings[2].value == "en");
+}
