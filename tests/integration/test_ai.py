@@ -133,6 +133,24 @@ class AIChainTest(DaemonTestCase):
         wait_until(answered_by_openai, timeout=10.0, message="the probe after the cool-down")
         self.assertIn('switchboard_circuit_breaker_state{tenant="demo",stage="openai.reply"} 0', self.metrics_text())
 
+    def test_over_the_monthly_token_budget_the_model_is_not_asked_and_the_templates_answer(self) -> None:
+        config = self.make_config()
+        tenant = config["tenants"]["demo"]
+        tenant["plugins"]["openai"] = {"api_key": OPENAI_KEY, "base_url": self.emulator.url + "/openai/v1",
+                                       "monthly_token_budget": 30}
+        tenant["routes"] = [{"on": "message.received", "run": [{"first_of": [
+            {"stage": "openai.reply", "budget": f"{BUDGET_S}s"}, "templates.reply"]}]}]
+        self.start_daemon(config)
+        first, _, _ = self.send_text(text="one")      # 20 + 3 tokens: under 30
+        self.assertEqual(self.wait_replies(first)[0]["text"], "[openai] one")
+        second, _, _ = self.send_text(text="two")     # 23 + 23: over from now on
+        self.assertEqual(self.wait_replies(second)[0]["text"], "[openai] two")
+        third, _, _ = self.send_text(text="hello")
+        self.assertNotIn("[openai]", self.wait_replies(third)[0]["text"])  # the templates answered
+        self.assertEqual(len(self.openai.requests()), 2)
+        self.assertIn('switchboard_plugin_over_budget_skips_total{tenant="demo",plugin="openai"}', self.metrics_text())
+        self.assertEqual(self.daemon.log().count("monthly_token_budget of 30 tokens is used up"), 1)
+
     def metrics_text(self) -> str:
         return http_request("GET", self.daemon.url("/metrics")).text
 

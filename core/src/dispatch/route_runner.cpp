@@ -204,7 +204,7 @@ route_result route_runner::run(const job& j) {
     auto tenant = cfg_.find_tenant(j.tenant);
     if (tenant && tenant->reply_debounce_ms > 0 && type == sdk::events::message_received && conv_id > 0)
         if (auto held = debounce(j, *tenant, ev)) return *held;
-    std::string event_text = json::serialize(ev);
+    const std::string event_text = json::serialize(ev);
     const std::string origin = origin_key(ev);
     const std::string event_instance = str(ev, "instance");
     std::vector<new_job> commands;
@@ -228,13 +228,6 @@ route_result route_runner::run(const job& j) {
                 auto v = json::parse(o).as_object();
                 std::string otype = str(v, "type");
                 if (!v.contains("conversation_id") && conv_id > 0) v["conversation_id"] = conv_id;
-                if (otype == sdk::events::conversation_escalated && conv_id > 0 && num(v, "conversation_id") == conv_id &&
-                    ev.contains("conversation")) {
-                    // Handed to a person: the stages after this one see it, so the bot stays silent
-                    // in the same run (a handoff stage before the reply chain).
-                    ev["conversation"].as_object()["escalated"] = true;
-                    event_text = json::serialize(ev);
-                }
                 if (!instances_.is_command(j.tenant, otype)) {
                     // Routed like any other event, one step deeper in the chain (a limit stops loops).
                     v["chain_depth"] = num(ev, "chain_depth") + 1;

@@ -33,6 +33,7 @@ void templates_instance::run_stage(const sdk::call& call, std::string_view stage
         throw sdk::plugin_error(sdk::error_kind::final, "unknown stage 'templates." + std::string(stage) +
                                                             "': the templates plugin provides templates.reply, "
                                                             "templates.score and templates.handoff");
+    if (call.answered_earlier()) return;  // a handoff stage before this one sent its notice
     auto items = respond(event, config_, templates_, matcher_);
     if (items.empty()) {
         host_.metric("replies_suppressed_escalated");

@@ -4,6 +4,7 @@
 
 #include <date/date.h>
 #include <date/tz.h>
+#include <switchboard/tz/zone.hpp>
 
 #include <cctype>
 
@@ -50,14 +51,6 @@ std::vector<std::string_view> split(std::string_view text, std::string_view sepa
     return parts;
 }
 
-const date::time_zone* zone(const std::string& name) {
-    try {
-        return date::locate_zone(name);
-    } catch (const std::exception&) {
-        throw plugin_error(error_kind::invalid,
-                           "time_zone '" + name + "' is not in the time zone database (e.g. Asia/Ulaanbaatar, UTC)");
-    }
-}
 
 }  // namespace
 
@@ -99,7 +92,7 @@ bool business_hours::open_at(unsigned weekday, unsigned minute) const noexcept {
     return false;
 }
 
-void check_time_zone(const std::string& name) { (void)zone(name); }
+void check_time_zone(const std::string& name) { (void)tz::zone(name); }
 
 tenant_context tenant_context::from_settings(const sdk::settings& s) {
     tenant_context c;
@@ -120,7 +113,7 @@ tenant_context tenant_context::from_settings(const sdk::settings& s) {
 
 bool tenant_context::open_at(int64_t now_ms) const {
     if (hours.always_open()) return true;
-    const auto local = zone(time_zone)->to_local(date::sys_time<std::chrono::milliseconds>{std::chrono::milliseconds(now_ms)});
+    const auto local = tz::zone(time_zone)->to_local(date::sys_time<std::chrono::milliseconds>{std::chrono::milliseconds(now_ms)});
     const auto day = date::floor<date::days>(local);
     const unsigned weekday = (date::weekday{day}.c_encoding() + 6) % 7;  // Monday = 0
     const auto minute = date::floor<std::chrono::minutes>(local - day).count();

@@ -97,6 +97,7 @@ void responder::run_stage(const sdk::call& call, std::string_view stage, const j
     const std::string recipient = contact ? fields::text_at(*contact, "provider_id") : "";
     const int64_t conversation_id = fields::int_at(*conversation, "id").value_or(0);
     if (recipient.empty() || conversation_id <= 0) return;
+    if (call.answered_earlier()) return;  // a handoff stage before the chain sent its notice
     if (model_.api_key.empty()) return;  // skipped without delay: the next tier answers
     if (over_budget()) return;            // likewise, until the month turns
     json::object send{{"type", events::message_send},

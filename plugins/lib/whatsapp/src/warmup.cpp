@@ -4,6 +4,7 @@
 
 #include <date/date.h>
 #include <date/tz.h>
+#include <switchboard/tz/zone.hpp>
 
 #include <sstream>
 
@@ -23,20 +24,12 @@ date::local_days parse_start(const std::string& text) {
     return date::local_days{ymd};
 }
 
-const date::time_zone* zone(const std::string& name) {
-    try {
-        return date::locate_zone(name);
-    } catch (const std::exception&) {
-        throw plugin_error(error_kind::invalid,
-                           "time_zone '" + name + "' is not in the time zone database (e.g. Asia/Ulaanbaatar, UTC)");
-    }
-}
 
 }  // namespace
 
 void validate(const warmup_policy& policy) {
     if (policy.start.empty()) return;  // no warm-up: the time zone is not used
-    zone(policy.time_zone);
+    tz::zone(policy.time_zone);
     parse_start(policy.start);
     if (policy.daily_limits.empty()) throw plugin_error(error_kind::invalid, "warmup_daily_limits must list at least one limit");
     for (auto limit : policy.daily_limits)
@@ -44,9 +37,9 @@ void validate(const warmup_policy& policy) {
 }
 
 warmup_day warmup_today(const warmup_policy& policy, int64_t now_ms) {
-    const auto* tz = zone(policy.time_zone);
+    const auto* zone = tz::zone(policy.time_zone);
     const date::sys_time<std::chrono::milliseconds> now{std::chrono::milliseconds(now_ms)};
-    const auto local = tz->to_local(now);
+    const auto local = zone->to_local(now);
     const auto today = date::floor<date::days>(local);
     warmup_day day;
     day.date = date::format("%F", today);
@@ -55,7 +48,7 @@ warmup_day warmup_today(const warmup_policy& policy, int64_t now_ms) {
     const auto index = static_cast<size_t>(std::min<int64_t>(day.week, static_cast<int64_t>(policy.daily_limits.size()) - 1));
     day.limit = policy.daily_limits[index];
     // The next local midnight; a day that begins in a DST gap starts at the first instant that exists.
-    const auto next = tz->to_sys(date::local_days{today + date::days{1}}, date::choose::earliest);
+    const auto next = zone->to_sys(date::local_days{today + date::days{1}}, date::choose::earliest);
     day.next_reset_ms = std::chrono::duration_cast<std::chrono::milliseconds>(next.time_since_epoch()).count();
     return day;
 }

@@ -312,6 +312,17 @@ public:
     }
     /// What earlier stages of this route run produced: [{"stage","outcome","error","outputs"}].
     const boost::json::array& earlier_outputs() const { return earlier_; }
+    /// True when an earlier stage of this route run already emitted a message.send (a handoff
+    /// notice, say): a reply stage then answers nothing, so the customer's message gets one reply.
+    bool answered_earlier() const {
+        for (const auto& entry : earlier_) {
+            const auto* outputs = entry.is_object() ? entry.as_object().if_contains("outputs") : nullptr;
+            if (!outputs || !outputs->is_array()) continue;
+            for (const auto& o : outputs->as_array())
+                if (o.is_object() && has_type(o.as_object(), events::message_send)) return true;
+        }
+        return false;
+    }
 
 private:
     static boost::json::value parse(std::string_view text, bool object = true) {

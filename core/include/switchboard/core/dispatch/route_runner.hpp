@@ -51,9 +51,7 @@ public:
     route_runner(const config& cfg, const instance_registry& instances, store& db, metrics& stats, clock_fn clock);
 
     /// Runs route job `j` (payload: the filed event). Every stage sees the event with
-    /// "conversation": {"id", "escalated"} read from the store; once a stage of the run emits
-    /// conversation.escalated for that conversation, the stages after it see "escalated": true (a
-    /// handoff stage placed before the reply chain silences it). Never retries: the caller applies
+    /// "conversation": {"id", "escalated"} read from the store. Never retries: the caller applies
     /// the retry policy to a failed result. With the tenant's reply_debounce, a message.received is
     /// first held, coalesced or given its burst (debounce()). @throws on storage failure (the lease
     /// then expires).

@@ -27,14 +27,16 @@ public:
     ///         config_from_settings() and template_store::apply_overrides_file()).
     templates_instance(const sdk::host& host, const sdk::settings& settings);
 
-    /// Runs the `reply` stage: emits what respond() returns, in order. Runs the `score` stage (the
+    /// Runs the `reply` stage: emits what respond() returns, in order (nothing when an earlier stage
+    /// of the run already answered). Runs the `score` stage (the
     /// keyword tier of lead scoring): on a message.received with text, the signals signal_matcher
     /// finds are added to the contact's score by sdk::lead::apply (source "keywords"), which emits
     /// lead.scored and lead.temperature_changed; other events and messages without signals: nothing.
     /// Runs the `handoff` stage, placed before a reply chain: hands the conversation to a person
     /// (handoff_outputs()) when its words ask for one (handoff_by_words()) or when the bot has
     /// answered auto_escalate_after of its messages since the last handoff; the reply stages after
-    /// it then see the conversation escalated and stay silent. Otherwise it emits nothing and
+    /// it see its notice (call.answered_earlier()) and stay silent, and the conversation is escalated
+    /// for the messages after. Otherwise it emits nothing and
     /// counts the message (once per idempotency key) as one the bot answers.
     /// @throws sdk::plugin_error(final) for another stage name; whatever respond() or apply() throws.
     void run_stage(const sdk::call& call, std::string_view stage, const boost::json::object& event,
