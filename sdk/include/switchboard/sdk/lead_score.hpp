@@ -4,7 +4,7 @@
 //
 // Signals and their points: interested +10, urgent +15, budget_mentioned +20, decision_maker +15,
 // comparing +5, not_interested −20, spam −50. The score is the sum over the contact's messages
-// (kept in the tenant's kv, mirrored to the contact's "score"); its temperature is HOT at 70 or
+// (kept in the tenant's kv by contact id, mirrored to the contact's "score"); its temperature is HOT at 70 or
 // more, WARM at 40 or more, else COLD.
 //
 // Events (routable like any other):
@@ -79,8 +79,17 @@ struct assessment {
     std::string topic;            ///< a few words, or ""
 };
 
-/// The tenant-kv key of a contact's score: "lead.score:<channel>:<provider_id>".
-inline std::string score_key(std::string_view channel, std::string_view provider_id) {
+/// The tenant-kv key of a contact's score, "lead.score:<contact id>" (one score whichever channel
+/// the contact writes on); the contact is created when the host does not know it yet.
+/// @throws plugin_error(retryable) on storage failure.
+inline std::string score_key(const host& h, std::string_view channel, std::string_view provider_id) {
+    auto contact = h.contact(channel, provider_id);
+    if (!contact) {
+        h.update_contact(channel, provider_id, boost::json::object{});
+        contact = h.contact(channel, provider_id);
+    }
+    if (contact)
+        if (auto id = json_fields::int_at(*contact, "id")) return "lead.score:" + std::to_string(*id);
     return "lead.score:" + std::string(channel) + ":" + std::string(provider_id);
 }
 
@@ -113,7 +122,7 @@ inline std::optional<int64_t> apply(const host& h, const call& c, const boost::j
     if (delta == 0) return std::nullopt;
     // Without an idempotency key (a host test calling directly), the message id stands in.
     std::string once = c.idempotency_key().empty() ? json_fields::text_at(event, "provider_message_id") : c.idempotency_key();
-    auto counted = h.kv_increment_once(score_key(channel, provider_id), delta, "lead.scored:" + once,
+    auto counted = h.kv_increment_once(score_key(h, channel, provider_id), delta, "lead.scored:" + once,
                                        30LL * 86'400'000, 0, kv_scope::tenant);
     const int64_t score = counted.value, before = score - delta;
     h.update_contact(channel, provider_id, {{"score", static_cast<double>(score)}});
