@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Switchboard needs to build and run it; with --test, also what
-# the test suite needs (a PostgreSQL 15 server for the integration tests, Catch2, Python 3).
+# the test suite needs (a PostgreSQL 15 server for the integration tests, Catch2, Python 3, and
+# Node.js with the npm packages of the independent verifiers under tests/verifiers/).
 # Idempotent: packages already present are left as they are.
 set -euo pipefail
 
@@ -15,7 +16,7 @@ packages=(
   catch2
 )
 if [ "${1:-}" = "--test" ]; then
-  packages+=(postgresql-15 postgresql-client-15 python3 curl procps sqlite3)
+  packages+=(postgresql-15 postgresql-client-15 python3 curl procps sqlite3 nodejs)
 fi
 
 missing=()
@@ -29,4 +30,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -q
   $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ "${1:-}" = "--test" ]; then
+  # Debian's nodejs comes without npm; a nodejs that bundles it (NodeSource) conflicts with the npm package.
+  if ! command -v npm >/dev/null; then
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends npm
+  fi
+  # The independent verifiers the integration tests use (standardwebhooks), pinned in package.json.
+  here=$(cd "$(dirname "$0")/../.." && pwd)
+  npm install --prefix "$here/tests/verifiers" --no-audit --no-fund --loglevel=error
 fi
