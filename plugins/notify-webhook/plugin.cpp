@@ -4,6 +4,7 @@
 #include <switchboard/notify_webhook/standard_webhooks.hpp>
 
 #include <switchboard/sdk/events.hpp>
+#include <switchboard/sdk/host_rules.hpp>
 #include <switchboard/sdk/plugin.hpp>
 
 #include <ctime>
@@ -31,7 +32,7 @@ class webhook_instance : public sdk::instance {
 public:
     webhook_instance(const sdk::host& host, const sdk::settings& s)
         : host_(host), url_(s.string("url")), allow_private_(s.boolean("allow_private", false)),
-          timeout_ms_(s.integer("timeout", 15'000)) {
+          timeout_ms_(s.integer("timeout", 15'000)), disable_after_ms_(s.integer("disable_after", 5LL * 86'400'000)) {
         if (url_.empty()) host_.warn("url is not set (OUTBOUND_WEBHOOK_URL): forwarded events fail until it is");
         if (const auto secret = s.string("secret"); !secret.empty()) keys_.push_back(nw::secret_key(secret, "secret"));
         else host_.warn("secret is not set (OUTBOUND_WEBHOOK_SECRET): forwarded events fail until it is");
@@ -99,18 +100,23 @@ public:
         }
         const auto d = nw::decide(status, retry_after, attempt, schedule_, std::hash<std::string>{}(id));
         host_.metric(d.kind == nw::decision::delivered ? "webhooks_delivered" : "webhook_failures");
-        switch (d.kind) {
-        case nw::decision::delivered:
+        if (d.kind == nw::decision::delivered) {
+            host_.kv_delete("webhook.failing_since");
             return {{"status", status}, {"webhook_id", id}, {"attempts", attempt}};
-        case nw::decision::disable:
-            host_.kv_put("webhook.disabled", url_);
-            host_.warn("the outbound webhook endpoint answered 410 Gone: it is disabled, later events fail at once");
-            return {{"type", "notify.webhook.disabled"}, {"url", url_}, {"status", status}, {"webhook_id", id}};
-        case nw::decision::retry:
-            throw sdk::plugin_error::retry_after(d.delay_ms, d.reason + (failure.empty() ? "" : " (" + failure + ")"));
-        case nw::decision::give_up:
-            break;
         }
+        // An endpoint that has failed every delivery for disable_after is switched off too.
+        const auto since = host_.kv_get("webhook.failing_since");
+        if (!since) host_.kv_put("webhook.failing_since", std::to_string(now));
+        const bool failing_too_long = since && disable_after_ms_ > 0 && now - sdk::kv_counter_value(*since) >= disable_after_ms_;
+        if (d.kind == nw::decision::disable || failing_too_long) {
+            host_.kv_put("webhook.disabled", url_);
+            const std::string why = d.kind == nw::decision::disable ? "answered 410 Gone" : "has failed every delivery for " +
+                                        std::to_string(disable_after_ms_ / 3'600'000) + " h";
+            host_.warn("the outbound webhook endpoint " + why + ": it is disabled, later events fail at once");
+            return {{"type", "notify.webhook.disabled"}, {"url", url_}, {"status", status}, {"webhook_id", id}, {"reason", why}};
+        }
+        if (d.kind == nw::decision::retry)
+            throw sdk::plugin_error::retry_after(d.delay_ms, d.reason + (failure.empty() ? "" : " (" + failure + ")"));
         throw sdk::plugin_error(sdk::error_kind::final, d.reason);
     }
 
@@ -119,6 +125,7 @@ private:
     std::string url_;
     bool allow_private_;
     int64_t timeout_ms_;
+    int64_t disable_after_ms_;  ///< failing this long (every delivery) disables the endpoint; 0 = never
     std::vector<std::string> keys_;
     std::vector<int64_t> schedule_;
 };
@@ -139,6 +146,8 @@ const sdk::plugin_info info{
         {.name = "allow_private", .type = setting_type::boolean, .default_value = "false",
          .description = "allow a loopback or private-network url (refused by default: SSRF)"},
         {.name = "timeout", .type = setting_type::duration, .default_value = "15s", .description = "per delivery attempt"},
+        {.name = "disable_after", .type = setting_type::duration, .default_value = "120h",
+         .description = "an endpoint that failed every delivery this long is disabled (notify.webhook.disabled); 0 = never"},
         {.name = "retry_schedule", .type = setting_type::list,
          .description = "waits after each failed attempt, e.g. [0s, 5s, 5m, 30m, 2h, 5h, 10h, 10h] (the default)"},
     },

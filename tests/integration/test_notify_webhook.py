@@ -2,8 +2,8 @@
 the business's endpoint (tests/emulator/business_endpoint.py) through the webhook sink; every
 delivery verifies with the official Standard Webhooks library (npm standardwebhooks, installed
 under tests/verifiers by install-deps.sh --test), under both secrets during a rotation; failures
-are retried on the sink's schedule with the same webhook-id; 410 disables the endpoint; a
-loopback URL is refused unless allowed."""
+are retried on the sink's schedule with the same webhook-id; 410, or failing every delivery for
+disable_after, disables the endpoint; a loopback URL is refused unless allowed."""
 
 from __future__ import annotations
 
@@ -82,6 +82,17 @@ class OutboundWebhookTest(DaemonTestCase):
         self.wait(lambda: self.db.query("SELECT count(*) FROM jobs WHERE state = 'dead'")[0][0] == "1",
                   "the next delivery to fail at once")
         self.assertEqual(len(self.deliveries()), 1)
+
+    def test_an_endpoint_failing_for_disable_after_is_disabled(self) -> None:
+        # Every delivery fails; the sink's schedule keeps retrying until disable_after has passed
+        # since the first failure, then it switches the endpoint off with an event.
+        self.start(disable_after="1s", retry_schedule=["0s", "400ms", "400ms", "400ms", "400ms", "400ms", "400ms"])
+        self.endpoint.fail(preset="unavailable", count=None)
+        self.send_text(text="hello")
+        self.wait(lambda: self.db.query("SELECT count(*) FROM events WHERE type = 'notify.webhook.disabled'")[0][0] == "1",
+                  "notify.webhook.disabled after a second of failures")
+        self.assertIn("has failed every delivery", self.db.query(
+            "SELECT payload FROM events WHERE type = 'notify.webhook.disabled'")[0][0])
 
     def test_a_loopback_url_is_refused_unless_allowed(self) -> None:
         self.start(allow_private=False)
