@@ -66,7 +66,10 @@ public:
             throw sdk::plugin_error(sdk::error_kind::final, "the endpoint is disabled: it answered 410 Gone; re-enable it by "
                                                             "changing url (or clearing the instance's state)");
         const int64_t now = host_.now_ms();
-        const std::string id = "msg_" + call.idempotency_key();
+        // A replay (switchboard webhooks replay) keeps the message's first id: receivers dedupe by it.
+        const auto* replayed = command.if_contains("webhook_id");
+        const std::string id = replayed && replayed->is_string() ? std::string(replayed->as_string())
+                                                                 : "msg_" + call.idempotency_key();
         const auto* type = command.if_contains("event_type");
         const auto* data = command.if_contains("data");
         const std::string body = json::serialize(json::object{

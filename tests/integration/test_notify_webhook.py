@@ -3,15 +3,17 @@ the business's endpoint (tests/emulator/business_endpoint.py) through the webhoo
 delivery verifies with the official Standard Webhooks library (npm standardwebhooks, installed
 under tests/verifiers by install-deps.sh --test), under both secrets during a rotation; failures
 are retried on the sink's schedule with the same webhook-id; 410, or failing every delivery for
-disable_after, disables the endpoint; a loopback URL is refused unless allowed."""
+disable_after, disables the endpoint; a loopback URL is refused unless allowed; `switchboard
+webhooks replay` sends a time range again under the same webhook ids."""
 
 from __future__ import annotations
 
 import base64
 import json
 import subprocess
+import time
 
-from harness import SOURCE_DIR, DaemonTestCase
+from harness import SOURCE_DIR, DaemonTestCase, run_cli
 from business_endpoint import BusinessEndpoint  # noqa: E402 (harness puts the emulator on the path)
 
 SECRET = "whsec_" + base64.b64encode(b"switchboard-test-key-0123456789ab").decode()
@@ -93,6 +95,27 @@ class OutboundWebhookTest(DaemonTestCase):
                   "notify.webhook.disabled after a second of failures")
         self.assertIn("has failed every delivery", self.db.query(
             "SELECT payload FROM events WHERE type = 'notify.webhook.disabled'")[0][0])
+
+    def test_replay_sends_a_time_range_again_with_the_same_webhook_ids(self) -> None:
+        self.start()
+        started_ms = int(time.time() * 1000) - 1000
+        self.send_text(text="one")
+        self.send_text(text="two")
+        self.wait(lambda: len(self.endpoint.accepted()) == 2, "two deliveries")
+        first_ids = sorted(r["headers"]["webhook-id"] for r in self.endpoint.accepted())
+        result = run_cli(["webhooks", "replay", "--config", str(self.daemon.config_path), "--tenant", "demo",
+                          "--endpoint", "webhook", "--since", str(started_ms)])
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("2 webhook message(s)", result.stdout)
+        self.wait(lambda: len(self.endpoint.accepted()) == 4, "the two replayed deliveries")
+        replayed = self.endpoint.accepted()[2:]
+        self.assertEqual(sorted(r["headers"]["webhook-id"] for r in replayed), first_ids)
+        for delivery in replayed:
+            verify(SECRET, delivery)
+        refused = run_cli(["webhooks", "replay", "--config", str(self.daemon.config_path), "--tenant", "demo",
+                           "--endpoint", "webhook", "--since", "yesterday"])
+        self.assertEqual(refused.returncode, 2)
+        self.assertIn("--since TIME", refused.stderr)
 
     def test_a_loopback_url_is_refused_unless_allowed(self) -> None:
         self.start(allow_private=False)

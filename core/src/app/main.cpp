@@ -17,6 +17,8 @@
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
+#include <climits>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,8 +39,12 @@ const char* usage =
     "       switchboard telegram set-webhook --config FILE --tenant T [--instance NAME]\n"
     "                                              register server.public_url with Telegram (secret_token)\n"
     "       switchboard telegram link-code --config FILE --tenant T --staff ID [--instance NAME]\n"
-    "       switchboard conversations release --config FILE --tenant T --conversation ID\n"
     "                                              a single-use t.me/<bot>?start=<code> link for a staff member\n"
+    "       switchboard conversations release --config FILE --tenant T --conversation ID\n"
+    "                                              hand an escalated conversation back to the bot\n"
+    "       switchboard webhooks replay --config FILE --tenant T --endpoint NAME --since TIME [--until TIME]\n"
+    "                                              send an outbound webhook instance's messages of a time range\n"
+    "                                              again (TIME: 2026-11-28T10:00:00Z, 2026-11-28, or UTC ms)\n"
     "       switchboard plugins list --config FILE list the plugins found on the plugin paths\n"
     "       switchboard plugins inspect FILE [--json] describe a plugin file without loading it here\n"
     "       switchboard plugins new --kind channel NAME DIR   write a buildable, tested plugin skeleton\n"
@@ -303,6 +309,59 @@ int release_command(const std::vector<std::string>& args) {
     return 1;
 }
 
+/// A time on the command line as UTC ms: "2026-11-28T10:00:00Z", "2026-11-28" (midnight UTC) or
+/// digits (ms since the epoch). nullopt otherwise.
+std::optional<int64_t> parse_utc_time(const std::string& text) {
+    if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos && text.size() <= 15)
+        return std::stoll(text);
+    std::tm tm{};
+    const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!end || *end) {
+        tm = {};
+        end = strptime(text.c_str(), "%Y-%m-%d", &tm);
+        if (!end || *end) return std::nullopt;
+    }
+    return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
+
+/// `switchboard webhooks replay --config F --tenant T --endpoint NAME --since TIME [--until TIME]`:
+/// queues the outbound webhook instance's notifications of that range again (same webhook ids).
+int replay_command(const std::vector<std::string>& args) {
+    std::string config, tenant, endpoint, since, until;
+    for (size_t i = 2; i + 1 < args.size(); i += 2) {
+        if (args[i] == "--config") config = args[i + 1];
+        else if (args[i] == "--tenant") tenant = args[i + 1];
+        else if (args[i] == "--endpoint") endpoint = args[i + 1];
+        else if (args[i] == "--since") since = args[i + 1];
+        else if (args[i] == "--until") until = args[i + 1];
+        else {
+            std::cerr << "switchboard webhooks replay: unexpected option '" << args[i] << "'\n" << usage;
+            return 2;
+        }
+    }
+    const auto from = parse_utc_time(since);
+    const auto to = until.empty() ? std::optional<int64_t>(INT64_MAX) : parse_utc_time(until);
+    if (args.size() < 2 || args[1] != "replay" || args.size() % 2 != 0 || config.empty() || tenant.empty() ||
+        endpoint.empty() || !from || !to) {
+        std::cerr << "switchboard webhooks replay: --config FILE, --tenant T, --endpoint NAME and --since TIME are "
+                     "required; TIME is 2026-11-28T10:00:00Z, 2026-11-28 or UTC milliseconds\n"
+                  << usage;
+        return 2;
+    }
+    try {
+        core::runtime rt(core::load_config(config));
+        const int queued = rt.replay_notifications(tenant, endpoint, *from, *to);
+        std::cout << queued << " webhook message(s) of '" << endpoint << "' (tenant '" << tenant
+                  << "') queued again; the running service sends them\n";
+        return 0;
+    } catch (const core::config_error& e) {
+        print_diagnostics(e);
+    } catch (const std::exception& e) {
+        std::cerr << "switchboard webhooks replay: " << e.what() << '\n';
+    }
+    return 1;
+}
+
 /// `switchboard command ...` and `switchboard telegram set-webhook|link-code ...`.
 int admin_command(const std::vector<std::string>& args) {
     const std::string& command = args[0];
@@ -360,6 +419,7 @@ int main(int argc, char** argv) {
     size_t next = 1;
     if (command == "command" || command == "telegram") return admin_command(args);
     if (command == "conversations") return release_command(args);
+    if (command == "webhooks") return replay_command(args);
     if (command == "plugins") {
         std::string sub = args.size() >= 2 ? args[1] : "";
         if (sub == "inspect" || sub == "describe") {

@@ -6,6 +6,7 @@
 #include <switchboard/core/delivery/worker_pool.hpp>
 #include <switchboard/core/dispatch/keys.hpp>
 #include <switchboard/core/dispatch/route_runner.hpp>
+#include <switchboard/core/json_fields.hpp>
 #include <switchboard/core/ingress/http_server.hpp>
 #include <switchboard/core/ingress/webhook_router.hpp>
 #include <switchboard/core/observability/log_limiter.hpp>
@@ -13,6 +14,8 @@
 #include <switchboard/core/plugins/registry.hpp>
 #include <switchboard/core/plugins/settings.hpp>
 #include <switchboard/core/store/store.hpp>
+
+#include <switchboard/sdk/events.hpp>
 
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -240,6 +243,33 @@ call_outcome runtime::execute_command(const std::string& tenant, const std::stri
     ctx.deadline_ms = impl_->clock() + impl_->cfg.delivery.http_timeout_ms;
     ctx.idempotency_key = dispatch::idempotency_key(tenant, "admin:" + instance, command);
     return inst->execute(command, ctx);
+}
+
+int runtime::replay_notifications(const std::string& tenant, const std::string& instance, int64_t since_ms,
+                                  int64_t until_ms) {
+    if (!impl_->cfg.find_tenant(tenant)) throw std::runtime_error("no tenant '" + tenant + "' in the config");
+    if (!impl_->db) impl_->open_storage();
+    const int64_t now = impl_->clock();
+    int added = 0;
+    for (auto& c : impl_->db->commands_between(tenant, since_ms, until_ms)) {
+        boost::system::error_code ec;
+        auto v = boost::json::parse(c.payload, ec);
+        if (ec || !v.is_object()) continue;
+        auto& cmd = v.as_object();
+        if (json_fields::str(cmd, "type") != sdk::events::notification_send ||
+            dispatch::command_target(cmd) != instance || cmd.contains("replay_of"))
+            continue;
+        // The receiver sees the same message again (its webhook id stays), on a fresh job whose
+        // own idempotency key counts its own attempts.
+        const std::string original = json_fields::str(cmd, "idempotency_key");
+        if (!cmd.contains("webhook_id") && !original.empty()) cmd["webhook_id"] = "msg_" + original;
+        cmd["replay_of"] = c.id;
+        cmd["idempotency_key"] = dispatch::idempotency_key(tenant, "replay:" + std::to_string(c.id), std::to_string(now));
+        if (impl_->db->enqueue_command(tenant, c.lane, "replay:" + std::to_string(c.id) + ":" + std::to_string(now),
+                                       boost::json::serialize(cmd), now))
+            ++added;
+    }
+    return added;
 }
 
 bool runtime::release_conversation(const std::string& tenant, int64_t conversation_id) {

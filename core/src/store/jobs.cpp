@@ -293,6 +293,39 @@ bool sql_store::release_conversation(const std::string& tenant, int64_t conversa
     return true;
 }
 
+std::vector<store::stored_command> sql_store::commands_between(const std::string& tenant, int64_t since_ms,
+                                                               int64_t until_ms) {
+    soci::session s(*pool_);
+    std::vector<stored_command> out;
+    long long since = since_ms, until = until_ms;
+    soci::rowset<soci::row> rows =
+        (s.prepare << "SELECT id, lane, payload FROM jobs WHERE tenant = :t AND kind = 'command' AND "
+                      "created_at_ms >= :s AND created_at_ms <= :u ORDER BY id",
+         soci::use(tenant), soci::use(since), soci::use(until));
+    for (auto& r : rows)
+        out.push_back({row_int(r, 0), r.get<std::string>(1), r.get<std::string>(2)});
+    return out;
+}
+
+bool sql_store::enqueue_command(const std::string& tenant, const std::string& lane, const std::string& idem_key,
+                                const std::string& payload, int64_t now_ms) {
+    soci::session s(*pool_);
+    begin(s);
+    try {
+        std::string kind = job_kind_name(job_kind::command);
+        soci::statement st = (s.prepare << insert_job_sql, soci::use(tenant), soci::use(kind), soci::use(lane),
+                              soci::use(idem_key), soci::use(payload), soci::use(now_ms), soci::use(now_ms),
+                              soci::use(now_ms), soci::use(lane));
+        st.execute(true);
+        const bool added = st.get_affected_rows() > 0;
+        commit(s);
+        return added;
+    } catch (...) {
+        rollback(s);
+        throw;
+    }
+}
+
 void sql_store::route_emitted(soci::session& s, const std::string& tenant, json::object& event, const std::string& type,
                               int64_t event_id, int64_t now_ms) {
     if (!opts_.route_job || type == events::webhook_unhandled) return;

@@ -35,9 +35,6 @@ void sql_store::kv_delete(const std::string& tenant, const std::string& plugin, 
         soci::use(key);
 }
 
-namespace {
-/// Column `i` of a row as an integer, whatever integer or numeric type the backend reports for it
-/// (SQLite types computed columns by their first value).
 int64_t row_int(const soci::row& r, size_t i) {
     switch (r.get_properties(i).get_data_type()) {
     case soci::dt_integer: return r.get<int>(i);
@@ -48,6 +45,8 @@ int64_t row_int(const soci::row& r, size_t i) {
     default: return 0;
     }
 }
+
+namespace {
 
 /// Column `i` as a double (score), whatever numeric type the backend reports.
 double row_double(const soci::row& r, size_t i) {

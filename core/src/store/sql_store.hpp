@@ -19,6 +19,10 @@ namespace switchboard::core::store_detail {
 
 namespace json = boost::json;
 
+/// Column `i` of a row as an integer, whatever integer or numeric type the backend reports for it
+/// (SQLite types computed columns by their first value).
+int64_t row_int(const soci::row& r, size_t i);
+
 enum class backend { sqlite, postgresql };
 
 /// postgresql://user:password@host/db → postgresql://user:***@host/db (for error messages).
@@ -69,6 +73,9 @@ public:
                                                 int64_t since_ms) override;
     std::optional<conversation_state> conversation(int64_t id) override;
     bool release_conversation(const std::string& tenant, int64_t conversation_id, int64_t now_ms) override;
+    std::vector<stored_command> commands_between(const std::string& tenant, int64_t since_ms, int64_t until_ms) override;
+    bool enqueue_command(const std::string& tenant, const std::string& lane, const std::string& idem_key,
+                         const std::string& payload, int64_t now_ms) override;
 
     std::optional<std::string> kv_get(const std::string& tenant, const std::string& plugin, const std::string& key,
                                       int64_t now_ms) override;

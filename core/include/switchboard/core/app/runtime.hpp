@@ -50,6 +50,12 @@ public:
     /// opening the store when the runtime has not started. @returns false when there was nothing to release.
     bool release_conversation(const std::string& tenant, int64_t conversation_id);
 
+    /// Queues again the notification.send commands of `tenant` addressed to `instance` that were
+    /// created in [since_ms, until_ms] (UTC ms) and the store still holds (replays excluded): each
+    /// keeps its "webhook_id" (the receiver sees the same message id) and gets a fresh job.
+    /// @returns how many were queued. @throws std::runtime_error for an unknown tenant or storage failure.
+    int replay_notifications(const std::string& tenant, const std::string& instance, int64_t since_ms, int64_t until_ms);
+
     /// Opens the store, starts the HTTP server and the workers. @throws std::runtime_error.
     void start();
     /// The HTTP port actually bound (after start()).

@@ -216,6 +216,20 @@ public:
     /// @returns false when the tenant has no such conversation or it was not escalated (nothing filed).
     virtual bool release_conversation(const std::string& tenant, int64_t conversation_id, int64_t now_ms) = 0;
 
+    /// A command job as stored, for a replay.
+    struct stored_command {
+        int64_t id = 0;
+        std::string lane;
+        std::string payload;  ///< the command JSON
+    };
+    /// The command jobs of `tenant` created in [since_ms, until_ms] (UTC ms), oldest first, whatever
+    /// their state. Only jobs the store still holds are found.
+    virtual std::vector<stored_command> commands_between(const std::string& tenant, int64_t since_ms, int64_t until_ms) = 0;
+    /// Adds a pending command job on `lane` behind the lane's other jobs.
+    /// @returns false (nothing added) when a job with `idem_key` exists.
+    virtual bool enqueue_command(const std::string& tenant, const std::string& lane, const std::string& idem_key,
+                                 const std::string& payload, int64_t now_ms) = 0;
+
     /// The provider message id of an outbound message already recorded for command job `job_id`
     /// (by an earlier attempt's commit, or by the provider's echo carrying the job id as metadata),
     /// or nullopt. Lets a job re-run after a crash skip a send that the provider already accepted.
