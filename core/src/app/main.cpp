@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <climits>
 #include <ctime>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -272,21 +273,32 @@ admin_args parse_admin_args(const std::vector<std::string>& args, size_t from) {
     return out;
 }
 
+/// `--name value` pairs after `args[0] args[1]` (a command and its subcommand), each one of
+/// `allowed`. On anything else, prints what is wrong with the usage and returns nullopt.
+std::optional<std::map<std::string, std::string>> named_options(const std::vector<std::string>& args,
+                                                                std::initializer_list<const char*> allowed,
+                                                                const char* command) {
+    std::map<std::string, std::string> out;
+    for (size_t i = 2; i < args.size(); i += 2) {
+        const bool known = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return args[i] == a; });
+        if (!known || i + 1 >= args.size()) {
+            std::cerr << "switchboard " << command << ": " << (known ? "no value for '" : "unexpected option '") << args[i]
+                      << "'\n" << usage;
+            return std::nullopt;
+        }
+        out[args[i]] = args[i + 1];
+    }
+    return out;
+}
+
 /// `switchboard conversations release --config F --tenant T --conversation ID`: the bot answers
 /// that conversation again (a person handled it); files conversation.released.
 int release_command(const std::vector<std::string>& args) {
-    std::string config, tenant, conversation;
-    for (size_t i = 2; i + 1 < args.size(); i += 2) {
-        if (args[i] == "--config") config = args[i + 1];
-        else if (args[i] == "--tenant") tenant = args[i + 1];
-        else if (args[i] == "--conversation") conversation = args[i + 1];
-        else {
-            std::cerr << "switchboard conversations release: unexpected option '" << args[i] << "'\n" << usage;
-            return 2;
-        }
-    }
-    if (args.size() < 2 || args[1] != "release" || args.size() % 2 != 0 || config.empty() || tenant.empty() ||
-        conversation.empty() || conversation.find_first_not_of("0123456789") != std::string::npos || conversation.size() > 18) {
+    auto opts = named_options(args, {"--config", "--tenant", "--conversation"}, "conversations release");
+    if (!opts) return 2;
+    const std::string config = (*opts)["--config"], tenant = (*opts)["--tenant"], conversation = (*opts)["--conversation"];
+    if (args.size() < 2 || args[1] != "release" || config.empty() || tenant.empty() || conversation.empty() ||
+        conversation.find_first_not_of("0123456789") != std::string::npos || conversation.size() > 18) {
         std::cerr << "switchboard conversations release: --config FILE, --tenant T and --conversation ID (a number) "
                      "are required\n"
                   << usage;
@@ -327,21 +339,13 @@ std::optional<int64_t> parse_utc_time(const std::string& text) {
 /// `switchboard webhooks replay --config F --tenant T --endpoint NAME --since TIME [--until TIME]`:
 /// queues the outbound webhook instance's notifications of that range again (same webhook ids).
 int replay_command(const std::vector<std::string>& args) {
-    std::string config, tenant, endpoint, since, until;
-    for (size_t i = 2; i + 1 < args.size(); i += 2) {
-        if (args[i] == "--config") config = args[i + 1];
-        else if (args[i] == "--tenant") tenant = args[i + 1];
-        else if (args[i] == "--endpoint") endpoint = args[i + 1];
-        else if (args[i] == "--since") since = args[i + 1];
-        else if (args[i] == "--until") until = args[i + 1];
-        else {
-            std::cerr << "switchboard webhooks replay: unexpected option '" << args[i] << "'\n" << usage;
-            return 2;
-        }
-    }
+    auto opts = named_options(args, {"--config", "--tenant", "--endpoint", "--since", "--until"}, "webhooks replay");
+    if (!opts) return 2;
+    const std::string config = (*opts)["--config"], tenant = (*opts)["--tenant"], endpoint = (*opts)["--endpoint"],
+                      since = (*opts)["--since"], until = (*opts)["--until"];
     const auto from = parse_utc_time(since);
     const auto to = until.empty() ? std::optional<int64_t>(INT64_MAX) : parse_utc_time(until);
-    if (args.size() < 2 || args[1] != "replay" || args.size() % 2 != 0 || config.empty() || tenant.empty() ||
+    if (args.size() < 2 || args[1] != "replay" || config.empty() || tenant.empty() ||
         endpoint.empty() || !from || !to) {
         std::cerr << "switchboard webhooks replay: --config FILE, --tenant T, --endpoint NAME and --since TIME are "
                      "required; TIME is 2026-11-28T10:00:00Z, 2026-11-28 or UTC milliseconds\n"
