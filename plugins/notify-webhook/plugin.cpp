@@ -62,9 +62,9 @@ public:
             throw sdk::plugin_error(sdk::error_kind::final, "the webhook sink executes notification.send only");
         if (url_.empty() || keys_.empty())
             throw sdk::plugin_error(sdk::error_kind::final, "url and secret must be set to send outbound webhooks");
-        if (host_.kv_get("webhook.disabled"))
-            throw sdk::plugin_error(sdk::error_kind::final, "the endpoint is disabled: it answered 410 Gone; re-enable it by "
-                                                            "changing url (or clearing the instance's state)");
+        if (auto disabled = host_.kv_get("webhook.disabled"); disabled && *disabled == url_)
+            throw sdk::plugin_error(sdk::error_kind::final, "the endpoint is disabled (it answered 410 Gone or failed for "
+                                                            "disable_after); a new url re-enables the sink");
         const int64_t now = host_.now_ms();
         // A replay (switchboard webhooks replay) keeps the message's first id: receivers dedupe by it.
         const auto* replayed = command.if_contains("webhook_id");
@@ -113,8 +113,9 @@ public:
         const bool failing_too_long = since && disable_after_ms_ > 0 && now - sdk::kv_counter_value(*since) >= disable_after_ms_;
         if (d.kind == nw::decision::disable || failing_too_long) {
             host_.kv_put("webhook.disabled", url_);
-            const std::string why = d.kind == nw::decision::disable ? "answered 410 Gone" : "has failed every delivery for " +
-                                        std::to_string(disable_after_ms_ / 3'600'000) + " h";
+            const std::string why = d.kind == nw::decision::disable
+                                        ? "answered 410 Gone"
+                                        : "has failed every delivery for " + std::to_string(disable_after_ms_ / 1000) + " s";
             host_.warn("the outbound webhook endpoint " + why + ": it is disabled, later events fail at once");
             return {{"type", "notify.webhook.disabled"}, {"url", url_}, {"status", status}, {"webhook_id", id}, {"reason", why}};
         }
