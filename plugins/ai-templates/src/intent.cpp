@@ -35,16 +35,8 @@ intent_matcher intent_matcher::from_json(const boost::json::value& catalog, std:
 }
 
 const intent_matcher& intent_matcher::shipped() {
-    static const intent_matcher catalog = [] {
-        try {
-            return from_json(detail::parse_json_document(shipped::intents_json(), "share/templates/intents.json",
-                                                         sdk::error_kind::final),
-                             "share/templates/intents.json");
-        } catch (const sdk::plugin_error& e) {
-            throw sdk::plugin_error(sdk::error_kind::final, std::string("the embedded intent catalog is broken: ") +
-                                                                e.what() + " (fix it and rebuild the plugin)");
-        }
-    }();
+    static const intent_matcher catalog =
+        detail::from_embedded(shipped::intents_json(), "share/templates/intents.json", "intent catalog", from_json);
     return catalog;
 }
 

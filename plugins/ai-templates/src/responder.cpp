@@ -66,10 +66,8 @@ std::string_view business_name_for(const responder_config& config, locale l) {
     return config.business_name;
 }
 
-std::string message_text(const boost::json::object& event) { return sdk::json_fields::message_text(event); }
-
 intent classify(const boost::json::object& event, const intent_matcher& matcher) {
-    const std::string whole_text = message_text(event);
+    const std::string whole_text = sdk::json_fields::message_text(event);
     const std::string_view text = whole_text;
     if (auto* postback = optional_object(event, "postback")) {
         if (auto i = payload_intent(optional_string(*postback, "payload"), matcher)) return *i;
@@ -142,7 +140,7 @@ boost::json::object reply_to(const boost::json::object& event, const checked_eve
     };
     std::string text = render(templates.text(lang, which), values);
     if (config.catalog && (which == intent::product_search || which == intent::fallback))
-        if (auto found = config.catalog->search(message_text(event)); !found.empty()) {
+        if (auto found = config.catalog->search(sdk::json_fields::message_text(event)); !found.empty()) {
             text = lang == locale::mn ? "Манайд байгаа:" : "Here is what we have:";
             for (const auto* e : found) text += "\n• " + describe(*e, locale_code(lang));
             which = intent::product_search;
@@ -173,7 +171,7 @@ std::optional<std::string_view> handoff_by_words(const boost::json::object& even
                                                  const intent_matcher& matcher) {
     if (classify(event, matcher) == intent::handoff) return handoff_reason;
     if (config.escalation_keywords.count(0) > 0) {
-        std::string text = message_text(event);
+        std::string text = sdk::json_fields::message_text(event);
         if (auto* postback = optional_object(event, "postback"); postback && text.empty())
             text = optional_string(*postback, "title");
         if (!config.escalation_keywords.find_all(text).empty()) return std::string_view("escalation keyword");

@@ -16,16 +16,8 @@ signal_matcher signal_matcher::from_json(const boost::json::value& catalog, std:
 }
 
 const signal_matcher& signal_matcher::shipped() {
-    static const signal_matcher catalog = [] {
-        try {
-            return from_json(detail::parse_json_document(shipped::signals_json(), "share/templates/signals.json",
-                                                         sdk::error_kind::final),
-                             "share/templates/signals.json");
-        } catch (const sdk::plugin_error& e) {
-            throw sdk::plugin_error(sdk::error_kind::final, std::string("the embedded signal catalog is broken: ") +
-                                                                e.what() + " (fix it and rebuild the plugin)");
-        }
-    }();
+    static const signal_matcher catalog =
+        detail::from_embedded(shipped::signals_json(), "share/templates/signals.json", "signal catalog", from_json);
     return catalog;
 }
 

@@ -18,13 +18,11 @@ template_store template_store::shipped() {
     static const template_store texts = [] {
         constexpr std::string_view source = "share/templates/replies.json";
         template_store store;
-        try {
-            store.apply_overrides(detail::parse_json_document(shipped::replies_json(), source, sdk::error_kind::final),
-                                  source);
-        } catch (const sdk::plugin_error& e) {
-            throw sdk::plugin_error(sdk::error_kind::final, std::string("the embedded replies are broken: ") +
-                                                                e.what() + " (fix it and rebuild the plugin)");
-        }
+        detail::from_embedded(shipped::replies_json(), source, "replies",
+                              [&](const boost::json::value& doc, std::string_view file) {
+                                  store.apply_overrides(doc, file);
+                                  return 0;
+                              });
         if (auto missing = store.missing(); !missing.empty())
             throw sdk::plugin_error(sdk::error_kind::final, std::string(source) + " has no reply for '" + missing.front() +
                                                                 "': add it and rebuild the plugin");

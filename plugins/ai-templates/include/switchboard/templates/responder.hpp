@@ -64,12 +64,9 @@ responder_config config_from_settings(const sdk::settings& settings);
 /// The value of {business_name} in a reply in locale `l`.
 std::string_view business_name_for(const responder_config& config, locale l);
 
-/// The customer's words a reply answers: the texts of "burst" joined by newlines when the host
-/// coalesced several messages (tenant reply_debounce), else "text" ("" when absent).
-std::string message_text(const boost::json::object& event);
-
 /**
- * The intent a message.received event asks for (its text being message_text()):
+ * The intent a message.received event asks for (its text being sdk::json_fields::message_text(),
+ * which joins a debounced burst):
  *   - a postback: its payload, then its title;
  *   - a quick reply: its payload, then the message text;
  *   - otherwise the message text;
