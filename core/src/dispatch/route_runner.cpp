@@ -178,21 +178,17 @@ std::optional<route_result> route_runner::debounce(const job& j, const tenant_co
     return std::nullopt;
 }
 
-void route_runner::count_generated(const std::string& tenant, const std::string& command) {
-    if (command.find("\"generated\"") == std::string::npos) return;  // most commands: no parse
-    auto v = json::parse(command).as_object();
-    const json::object* g = json_fields::obj(v, "generated");
-    if (!g) return;
-    const std::string provider = str(*g, "provider"), tier = str(*g, "tier");
+void route_runner::count_generated(const std::string& tenant, const json::object& generated) {
+    const std::string provider = str(generated, "provider"), tier = str(generated, "tier");
     stats_.add("switchboard_ai_replies_total", {{"tenant", tenant}, {"provider", provider}, {"tier", tier}});
     stats_.add("switchboard_ai_tokens_total", {{"tenant", tenant}, {"provider", provider}, {"kind", "prompt"}},
-               static_cast<double>(num(*g, "prompt_tokens")));
+               static_cast<double>(num(generated, "prompt_tokens")));
     stats_.add("switchboard_ai_tokens_total", {{"tenant", tenant}, {"provider", provider}, {"kind", "completion"}},
-               static_cast<double>(num(*g, "completion_tokens")));
-    auto* reused = g->if_contains("reused");
+               static_cast<double>(num(generated, "completion_tokens")));
+    auto* reused = generated.if_contains("reused");
     if (!(reused && reused->is_bool() && reused->as_bool()))  // a kept reply took no model time now
         stats_.observe("switchboard_ai_latency_seconds", {{"tenant", tenant}, {"provider", provider}},
-                       static_cast<double>(num(*g, "latency_ms")) / 1000.0);
+                       static_cast<double>(num(generated, "latency_ms")) / 1000.0);
 }
 
 route_result route_runner::run(const job& j) {
@@ -209,6 +205,7 @@ route_result route_runner::run(const job& j) {
     const std::string event_instance = str(ev, "instance");
     std::vector<new_job> commands;
     std::vector<std::string> emitted, emitted_types;
+    std::vector<json::object> generated;  // what the model replies among the commands cost
     int stage_index = 0;
     for (auto& r : tenant ? tenant->routes : std::vector<route_config>{}) {
         if (r.on != type || !route_applies(r, ev)) continue;
@@ -241,6 +238,7 @@ route_result route_runner::run(const job& j) {
                     v["instance"] = event_instance;
                 int64_t cid = num(v, "conversation_id");
                 v["chain_depth"] = num(ev, "chain_depth"); // its result events chain one deeper
+                if (const json::object* g = json_fields::obj(v, "generated")) generated.push_back(*g);
                 std::string target = command_target(v);
                 v["idempotency_key"] =
                     idempotency_key(j.tenant, origin, "cmd:" + std::to_string(stage_index) + ":" + std::to_string(k));
@@ -255,7 +253,7 @@ route_result route_runner::run(const job& j) {
         return result;
     }
     for (auto& t : emitted_types) stats_.add("switchboard_events_total", {{"type", t}});
-    for (auto& c : commands) count_generated(j.tenant, c.payload);
+    for (auto& g : generated) count_generated(j.tenant, g);
     result.commands = static_cast<int>(commands.size());
     result.events = static_cast<int>(emitted.size());
     return result;

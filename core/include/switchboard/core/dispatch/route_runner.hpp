@@ -65,10 +65,10 @@ private:
     /// "texts"} (oldest first) added to `ev` when the burst holds more than this message.
     std::optional<route_result> debounce(const job& j, const tenant_config& tenant, boost::json::object& ev);
 
-    /// For a command carrying "generated" (a model's reply): switchboard_ai_replies_total
+    /// For the "generated" object of a command (a model's reply): switchboard_ai_replies_total
     /// {tenant,provider,tier}, switchboard_ai_tokens_total{tenant,provider,kind=prompt|completion}
     /// and the histogram switchboard_ai_latency_seconds{tenant,provider} (replies generated now).
-    void count_generated(const std::string& tenant, const std::string& command);
+    void count_generated(const std::string& tenant, const boost::json::object& generated);
 
     struct step_result {
         call_outcome outcome;
