@@ -219,10 +219,24 @@ int run(const std::string& file) {
     return 0;
 }
 
+/// Runs an admin command's body: its result, or 1 after printing a config error's diagnostics or
+/// "switchboard <name>: <what>" for any other failure.
+template <typename Body>
+int reported(const char* name, Body&& body) {
+    try {
+        return body();
+    } catch (const core::config_error& e) {
+        print_diagnostics(e);
+    } catch (const std::exception& e) {
+        std::cerr << "switchboard " << name << ": " << e.what() << '\n';
+    }
+    return 1;
+}
+
 /// `switchboard command`: one declared command on one instance, its result printed as JSON.
 int run_command(const std::string& file, const std::string& tenant, const std::string& instance,
                 const std::string& command) {
-    try {
+    return reported("command", [&] {
         boost::system::error_code ec;
         auto parsed = boost::json::parse(command, ec);
         if (ec || !parsed.is_object()) {
@@ -238,12 +252,7 @@ int run_command(const std::string& file, const std::string& tenant, const std::s
         }
         std::cout << (out.outputs.empty() ? "{}" : out.outputs.front()) << '\n';
         return 0;
-    } catch (const core::config_error& e) {
-        print_diagnostics(e);
-    } catch (const std::exception& e) {
-        std::cerr << "switchboard command: " << e.what() << '\n';
-    }
-    return 1;
+    });
 }
 
 /// Parses `[--config F] [--tenant T] [--instance I] positional...` for the admin commands.
@@ -304,7 +313,7 @@ int release_command(const std::vector<std::string>& args) {
                   << usage;
         return 2;
     }
-    try {
+    return reported("conversations release", [&] {
         core::runtime rt(core::load_config(config));
         if (!rt.release_conversation(tenant, std::stoll(conversation))) {
             std::cerr << "switchboard conversations release: tenant '" << tenant << "' has no escalated conversation "
@@ -313,12 +322,7 @@ int release_command(const std::vector<std::string>& args) {
         }
         std::cout << "conversation " << conversation << " of tenant '" << tenant << "' released: the bot answers it again\n";
         return 0;
-    } catch (const core::config_error& e) {
-        print_diagnostics(e);
-    } catch (const std::exception& e) {
-        std::cerr << "switchboard conversations release: " << e.what() << '\n';
-    }
-    return 1;
+    });
 }
 
 /// A time on the command line as UTC ms: "2026-11-28T10:00:00Z", "2026-11-28" (midnight UTC) or
@@ -352,18 +356,13 @@ int replay_command(const std::vector<std::string>& args) {
                   << usage;
         return 2;
     }
-    try {
+    return reported("webhooks replay", [&] {
         core::runtime rt(core::load_config(config));
         const int queued = rt.replay_notifications(tenant, endpoint, *from, *to);
         std::cout << queued << " webhook message(s) of '" << endpoint << "' (tenant '" << tenant
                   << "') queued again; the running service sends them\n";
         return 0;
-    } catch (const core::config_error& e) {
-        print_diagnostics(e);
-    } catch (const std::exception& e) {
-        std::cerr << "switchboard webhooks replay: " << e.what() << '\n';
-    }
-    return 1;
+    });
 }
 
 /// `switchboard command ...` and `switchboard telegram set-webhook|link-code ...`.
